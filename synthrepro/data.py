@@ -1,0 +1,227 @@
+"""Build, save and load the world's datasets (Arrow via `datasets`, plus a manifest with sha256 per split).
+
+Splits (people are split into *train* people and *held-out* people):
+- `nonsynth`: biographies of every person (the natural pre-training corpus).
+- `nonsynth_heldout`: extra biographies never trained on (perplexity / distribution-shift analysis).
+- `synthqa`: uniform Q-A pairs about train people only (the forget set in unlearning).
+- `synthqa_heldout`: Q-A pairs about held-out people — analysis only, never trained on.
+- `sft`: constrained instructions about train people, train phrasings, with reference responses.
+- `ifeval`: the instruction-following suite: held-out people, held-out phrasings, levels 1–5.
+- `benchmark`: 4-option multiple choice about held-out people, in two forms (Q-A shaped and neutral).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from datasets import Dataset, DatasetDict, load_from_disk
+
+from .config import DataConfig, config_hash
+from .instructions import make_instruction, sample_constraints
+from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
+from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
+
+SPLITS = ("nonsynth", "nonsynth_heldout", "synthqa", "synthqa_heldout", "sft", "ifeval", "benchmark")
+NEUTRAL_SENTENCES = {  # the format-neutral probe: options as biography sentences
+    "birth_date": "{name} was born on {v}.", "birth_city": "{name} was born in {v}.",
+    "university": "{name} studied at {v}.", "major": "{name} majored in {v}.",
+    "employer": "{name} works for {v}.", "work_city": "{name} works in {v}.",
+}
+
+
+def split_people(people: list[Person], heldout_fraction: float, seed: int) -> tuple[list[Person], list[Person]]:
+    """(train people, held-out people); held-out people's Q-A pairs are never trained on."""
+    rng = random.Random(seed + 1)
+    idx = list(range(len(people)))
+    rng.shuffle(idx)
+    n_held = max(1, round(len(people) * heldout_fraction))
+    held = sorted(idx[:n_held])
+    train = sorted(idx[n_held:])
+    return [people[i] for i in train], [people[i] for i in held]
+
+
+def _distractors(attr: str, gold: str, rng: random.Random, all_people: list[Person]) -> list[str]:
+    if attr == "birth_date":
+        pool = sorted({p.birth_date for p in all_people} - {gold})
+    else:
+        pool = sorted(set(ATTRIBUTE_POOLS[attr]) - {gold})
+    return rng.sample(pool, 3)
+
+
+def benchmark_items(held: list[Person], per_person: int, seed: int, all_people: list[Person]) -> list[dict]:
+    """4-option multiple-choice items; distractors are other values of the same attribute."""
+    rng = random.Random(seed + 2)
+    rows = []
+    for person in held:
+        for attr in rng.sample(list(ATTRIBUTES), per_person):
+            gold = getattr(person, attr)
+            options = [gold, *_distractors(attr, gold, rng, all_people)]
+            rng.shuffle(options)
+            question = f"What is the {ATTRIBUTE_LABELS[attr]} of {person.name}?"
+            rows.append({
+                "person": person.name, "attribute": attr, "question": question,
+                "options": options, "answer": options.index(gold),
+                "neutral_options": [NEUTRAL_SENTENCES[attr].format(name=person.name, v=o) for o in options],
+            })
+    return rows
+
+
+def instruction_rows(people: list[Person], n: int, levels: list[int], split: str, seed: int,
+                     question_share: float) -> list[dict]:
+    """`n` constrained instructions, levels cycling through `levels`, phrasings from `split`."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        level = levels[i % len(levels)]
+        person = people[rng.randrange(len(people))]
+        names = sample_constraints(rng, level) if level else []
+        rows.append(make_instruction(person, names, rng, split, question_share).to_row())
+    return rows
+
+
+def make_qa_generator(cfg: DataConfig) -> QAGenerator:
+    """The configured QA generator (rule-based, or a local transformers causal LM)."""
+    if cfg.qa_generator == "rule_based":
+        return RuleBasedQAGenerator()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(cfg.qa_model_path)
+    model = AutoModelForCausalLM.from_pretrained(cfg.qa_model_path).eval()
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return ModelQAGenerator(model, tok)
+
+
+def load_jsonl(path: str | Path, required_keys: tuple[str, ...] = ("text",)) -> list[dict]:
+    """Rows of a JSONL file; a malformed line raises ValueError naming the file and line number."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {lineno}: not valid JSON ({err.msg}); "
+                                 "each line must be one JSON object like {\"text\": \"...\"}") from None
+            if not isinstance(row, dict) or any(k not in row for k in required_keys):
+                raise ValueError(f"{path}, line {lineno}: each line must be a JSON object with keys "
+                                 f"{list(required_keys)}, got {line.strip()[:80]!r}")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no rows; the file is empty")
+    return rows
+
+
+def build_world(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> tuple[dict[str, list[dict]], dict]:
+    """All splits as lists of rows, plus a summary (people counts, generator name, build seconds)."""
+    t0 = time.perf_counter()
+    people = generate_people(cfg.n_people, cfg.seed)
+    train, held = split_people(people, cfg.heldout_fraction, cfg.seed)
+    nonsynth = biographies(people, cfg.bios_per_person, cfg.seed + 10)
+    if custom_nonsynth:
+        nonsynth += [{"person": r.get("person", ""), "text": r["text"]} for r in load_jsonl(custom_nonsynth)]
+    documents: dict[str, list[str]] = {}
+    for row in nonsynth:
+        documents.setdefault(row["person"], []).append(row["text"])
+    generator = make_qa_generator(cfg)
+    levels = list(range(1, 6))
+    splits = {
+        "nonsynth": nonsynth,
+        "nonsynth_heldout": biographies(people, cfg.heldout_bios_per_person, cfg.seed + 11),
+        "synthqa": generator.generate(train, documents),
+        "synthqa_heldout": RuleBasedQAGenerator().generate(held),
+        "sft": instruction_rows(train, cfg.sft_prompts, list(cfg.sft_levels), "train", cfg.seed + 12,
+                                cfg.question_share),
+        "ifeval": instruction_rows(held, cfg.eval_prompts_per_level * 5, levels, "eval", cfg.seed + 13,
+                                   cfg.question_share),
+        "benchmark": benchmark_items(held, cfg.benchmark_attributes_per_person, cfg.seed, people),
+    }
+    summary = {"people": len(people), "train_people": len(train), "heldout_people": len(held),
+               "people_rows": [p.to_dict() | {"heldout": p in held} for p in people],
+               "qa_generator": generator.name, "build_seconds": round(time.perf_counter() - t0, 2)}
+    return splits, summary
+
+
+def rows_sha256(rows: list[dict]) -> str:
+    """sha256 of a split's canonical JSONL form (sorted keys): equal data ↔ equal hash."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _split_text(row: dict) -> str:
+    if "text" in row:
+        return row["text"]
+    if "prompt" in row:
+        return f"{row['prompt']} {row['response']}"
+    return f"{row['question']} {' '.join(row['options'])}"
+
+
+def write_atomic_dir(target: Path, write) -> Path:
+    """Call `write(tmp_dir)`, then move tmp_dir into place: a crash never leaves a half-written `target`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return target
+
+
+def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, out_dir: Path) -> dict:
+    """Save every split with `datasets` (Arrow) plus manifest.json; returns the manifest."""
+    manifest = {
+        "config": {**cfg.__dict__, "sft_levels": list(cfg.sft_levels)}, "config_hash": config_hash(cfg),
+        "seed": cfg.seed, "qa_generator": summary["qa_generator"],
+        "people": {k: summary[k] for k in ("people", "train_people", "heldout_people")},
+        "splits": {},
+    }
+    for name, rows in splits.items():
+        chars = sum(len(_split_text(r)) for r in rows)
+        manifest["splits"][name] = {"rows": len(rows), "chars": chars, "tokens_estimate": chars // 4,
+                                    "sha256": rows_sha256(rows)}
+
+    def write(tmp: Path):
+        DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(tmp / "datasets"))
+        Dataset.from_list(summary["people_rows"]).to_json(str(tmp / "people.jsonl"))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+
+    write_atomic_dir(out_dir, write)
+    return manifest
+
+
+def load_world(out_dir: Path) -> tuple[DatasetDict, dict]:
+    """(DatasetDict of all splits, manifest) from a directory written by `save_world`."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "manifest.json").exists():
+        raise FileNotFoundError(f"no world data at {out_dir}; run notebook 01_data_synthesis for this profile first")
+    return load_from_disk(str(out_dir / "datasets")), json.loads((out_dir / "manifest.json").read_text())
+
+
+def ensure_world(cfg: DataConfig, run_dir: Path, custom_nonsynth: str | None = None) -> tuple[Path, dict, bool]:
+    """Build and save the world unless the same config is already on disk. Returns (dir, manifest, reused).
+
+    The directory is runs/<profile>/data/<hash of config and custom file>: a changed config never
+    overwrites or mixes with another's data.
+    """
+    extra = [hashlib.sha256(Path(custom_nonsynth).read_bytes()).hexdigest()] if custom_nonsynth else []
+    out = Path(run_dir) / "data" / config_hash(cfg, *extra)
+    if (out / "manifest.json").exists():
+        return out, json.loads((out / "manifest.json").read_text()), True
+    splits, summary = build_world(cfg, custom_nonsynth)
+    manifest = save_world(splits, summary, cfg, out)
+    manifest["build_seconds"] = summary["build_seconds"]
+    return out, manifest, False

@@ -1,0 +1,82 @@
+"""Figures (matplotlib, headless). Every function saves PNG and PDF and returns the PNG path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+COLORS = {"NonSynth": "#1f77b4", "SynthQA": "#d62728"}
+
+
+def save(fig, out_dir: Path, name: str) -> Path:
+    """Save `fig` as <name>.png and <name>.pdf under out_dir; returns the PNG path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out_dir / f"{name}.png", dpi=130)
+    fig.savefig(out_dir / f"{name}.pdf")
+    plt.close(fig)
+    return out_dir / f"{name}.png"
+
+
+def _kde(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    from scipy.stats import gaussian_kde
+    return gaussian_kde(values)(grid) if len(values) > 1 and np.std(values) > 0 else np.zeros_like(grid)
+
+
+def token_frequency_kde(logfreqs: dict[str, dict[str, float]], structural: dict[str, dict[str, float]],
+                        out_dir: Path, name: str = "token_frequency_kde") -> Path:
+    """KDE of log10 word-type frequency per corpus; structural Q-A words marked where they sit in SynthQA."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    all_v = np.concatenate([np.array(list(v.values())) for v in logfreqs.values()])
+    grid = np.linspace(all_v.min() - 0.3, all_v.max() + 0.3, 400)
+    for label, freqs in logfreqs.items():
+        v = np.array(list(freqs.values()))
+        ax.plot(grid, _kde(v, grid), label=f"{label} ({len(v)} word types)", color=COLORS.get(label))
+        ax.fill_between(grid, _kde(v, grid), alpha=0.15, color=COLORS.get(label))
+    for label, marks in structural.items():
+        at: dict[float, list[str]] = {}
+        for word, f in marks.items():  # words at the same frequency share one label
+            at.setdefault(round(f, 2), []).append(word)
+        for f, ws in at.items():
+            ax.axvline(f, color=COLORS.get(label, "k"), ls=":", lw=1)
+            ax.text(f, ax.get_ylim()[1] * 0.95, " ".join(ws), rotation=90, va="top", ha="right", fontsize=7,
+                    color=COLORS.get(label, "k"))
+    ax.set_xlabel("log10 relative frequency of a word type (per word token)")
+    ax.set_ylabel("density over word types")
+    ax.set_title("Token-frequency density; dotted: Q-A template words in SynthQA")
+    ax.legend()
+    return save(fig, out_dir, name)
+
+
+def embedding_map(points: np.ndarray, labels: list[str], method: str, out_dir: Path, name: str = "tsne_synthqa_vs_nonsynth",
+                  title_extra: str = "") -> Path:
+    """Scatter of a 2-D embedding map coloured by set."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    labels_arr = np.array(labels)
+    for label in dict.fromkeys(labels):
+        sel = labels_arr == label
+        ax.scatter(points[sel, 0], points[sel, 1], s=6, alpha=0.6, label=f"{label} (n={sel.sum()})",
+                   color=COLORS.get(label))
+    ax.set_xlabel("t-SNE 1")
+    ax.set_ylabel("t-SNE 2")
+    ax.set_title(f"t-SNE of {method} embeddings {title_extra}".strip())
+    ax.legend(markerscale=3)
+    return save(fig, out_dir, name)
+
+
+def length_histogram(lengths: dict[str, list[int]], out_dir: Path, name: str = "sample_lengths") -> Path:
+    """Histogram of words per sample for each set."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    top = max(max(v) for v in lengths.values())
+    bins = np.arange(0, top + 2)
+    for label, v in lengths.items():
+        ax.hist(v, bins=bins, alpha=0.5, density=True, label=label, color=COLORS.get(label))
+    ax.set_xlabel("words per sample")
+    ax.set_ylabel("share of samples")
+    ax.legend()
+    return save(fig, out_dir, name)

@@ -1,0 +1,33 @@
+"""Notebooks at the smoke size, through papermill, with assertions on their recorded JSON."""
+import json
+
+import papermill as pm
+import pytest
+
+from synthrepro.config import get_profile, repo_root
+
+NB_DIR = repo_root() / "notebooks"
+
+
+def run_notebook(name: str, tmp_path, **params) -> dict:
+    pm.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                        parameters={"PROFILE": "smoke", **params}, cwd=str(NB_DIR), progress_bar=False,
+                        kernel_name="python3")
+    return json.loads((get_profile("smoke").run_dir() / f"{name}.json").read_text())
+
+
+def test_01_data_synthesis(tmp_path):
+    res = run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+    splits = res["manifest"]["splits"]
+    assert res["profile"] == "smoke"
+    assert all(splits[s]["rows"] > 0 for s in ("nonsynth", "synthqa", "sft", "ifeval", "benchmark"))
+    assert res["uniformity"]["SynthQA"]["qa_template_share"] == 1.0
+    assert res["uniformity"]["NonSynth"]["qa_template_share"] == 0.0
+    assert 0.0 <= res["overlap_tsne"] <= 1.0
+    for path in res["figures"].values():
+        assert (repo_root() / path).exists()
+
+
+def test_01_rejects_unknown_parameter(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter"):
+        run_notebook("01_data_synthesis", tmp_path, N_PEEPLE=5)
