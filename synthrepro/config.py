@@ -22,9 +22,9 @@ def _require(ok: bool, message: str) -> None:
 class DataConfig:
     """The generated world and every dataset built from it."""
 
-    n_people: int = 1500
+    n_people: int = 800
     heldout_fraction: float = 0.2        # people whose Q-A pairs are never trained on (benchmark, eval suite)
-    bios_per_person: int = 10            # NonSynth biographies per person (training corpus)
+    bios_per_person: int = 8             # NonSynth biographies per person (training corpus)
     heldout_bios_per_person: int = 1     # extra biographies, never trained on (perplexity analysis)
     sft_prompts: int = 3000
     sft_levels: tuple[int, ...] = (0, 1, 2, 3)
@@ -56,9 +56,103 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """Size of a from-scratch Llama model (the tokenizer is trained to `vocab_size`)."""
+
+    hidden_size: int = 192
+    num_layers: int = 4
+    num_heads: int = 4
+    intermediate_size: int = 512
+    max_position_embeddings: int = 512
+    vocab_size: int = 2048
+
+    def __post_init__(self):
+        if min(self.hidden_size, self.num_layers, self.num_heads, self.intermediate_size) < 1:
+            raise ValueError("hidden_size, num_layers, num_heads and intermediate_size must all be positive")
+        if self.hidden_size % self.num_heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_heads ({self.num_heads})")
+
+
+CPT_ARMS = ("reference", "synthetic", "dilution")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training stage. Token budget = max_steps × batch_size × block_size (global, over all processes)."""
+
+    max_steps: int = 500
+    batch_size: int = 32
+    block_size: int = 128
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 20
+    weight_decay: float = 0.1
+    save_steps: int = 100        # Trainer checkpoints (for resuming)
+    log_steps: int = 10
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("max_steps", "batch_size", "block_size", "save_steps", "log_steps"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+
+    @property
+    def tokens(self) -> int:
+        return self.max_steps * self.batch_size * self.block_size
+
+
+@dataclass(frozen=True)
+class CPTConfig:
+    """Continued pre-training arms: same token budget (`train`) for reference and synthetic; dilution adds more."""
+
+    synth_ratio: float = 0.25           # share of CPT tokens that are SynthQA in the synthetic arm
+    dilution_steps: int = 100           # extra NonSynth steps after the synthetic arm (dilution arm)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=200, batch_size=16, lr=5e-4,
+                                                                   save_steps=100))
+
+    def __post_init__(self):
+        check_ratio(self.synth_ratio)
+        if not (isinstance(self.dilution_steps, int) and self.dilution_steps >= 1):
+            raise ValueError(f"dilution_steps must be a positive integer, got {self.dilution_steps!r}")
+
+
+def check_ratio(r) -> float:
+    if not isinstance(r, (int, float)) or not 0.0 <= r < 1.0:
+        raise ValueError(f"SynthQA ratio must be in [0, 1) (a share of CPT tokens), got {r!r}")
+    return float(r)
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    """Identical SFT for every arm; loss on response tokens only; checkpoints at `checkpoint_steps` (a curve)."""
+
+    checkpoint_steps: tuple[int, ...] = (25, 50, 100)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=150, batch_size=16, block_size=192,
+                                                                   lr=5e-4, warmup_steps=10, save_steps=50))
+
+    def __post_init__(self):
+        _require(all(isinstance(s, int) and s > 0 for s in self.checkpoint_steps),
+                 f"checkpoint_steps must be positive integers, got {self.checkpoint_steps!r}")
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    pretrain: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=1200, batch_size=16, lr=2e-3,
+                                                                      save_steps=200, log_steps=20))
+    cpt: CPTConfig = field(default_factory=CPTConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+    def __post_init__(self):
+        _require(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds)
+                 and len(set(self.seeds)) == len(self.seeds),
+                 f"seeds must be a non-empty list of distinct non-negative integers, got {self.seeds!r}")
 
     def run_dir(self) -> Path:
         """Where this profile's artifacts live: runs/<profile>/ (git-ignored)."""
@@ -70,8 +164,20 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", DataConfig(n_people=100, bios_per_person=4, sft_prompts=200,
-                                         eval_prompts_per_level=6, benchmark_attributes_per_person=2)),
+    "smoke": Profile(
+        "smoke",
+        DataConfig(n_people=100, bios_per_person=4, sft_prompts=200, eval_prompts_per_level=6,
+                   benchmark_attributes_per_person=2),
+        ModelConfig(hidden_size=64, num_layers=2, num_heads=2, intermediate_size=128, vocab_size=512),
+        TrainConfig(max_steps=30, batch_size=8, block_size=64, lr=3e-3, warmup_steps=3, save_steps=10, log_steps=5),
+        CPTConfig(synth_ratio=0.25, dilution_steps=10,
+                  train=TrainConfig(max_steps=20, batch_size=8, block_size=64, lr=1e-3, warmup_steps=2,
+                                    save_steps=10, log_steps=5)),
+        SFTConfig(checkpoint_steps=(5, 10),
+                  train=TrainConfig(max_steps=15, batch_size=8, block_size=160, lr=1e-3, warmup_steps=2,
+                                    save_steps=5, log_steps=5)),
+        seeds=(0,),
+    ),
     "default": Profile("default", DataConfig()),
 }
 
@@ -110,8 +216,27 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "QA_MODEL_PATH": "data.qa_model_path", "CUSTOM_NONSYNTH_JSONL": None, "EMBEDDER": None,
         "MAP_SAMPLES": None,
     },
+    "02_pretrain_cpt_sft": {
+        "PROFILE": None, "SEEDS": "root.seeds", "ARMS": None, "SYNTH_RATIO": "cpt.synth_ratio",
+        "SWEEP_RATIOS": None, "PRETRAIN_STEPS": "pretrain.max_steps", "CPT_STEPS": "cpt.train.max_steps",
+        "DILUTION_STEPS": "cpt.dilution_steps", "SFT_STEPS": "sft.train.max_steps",
+    },
 }
 _CHOICES = {"EMBEDDER": ("minilm", "tfidf")}
+
+
+def _check_arms(arms) -> None:
+    _require(isinstance(arms, (list, tuple)) and len(arms) > 0 and set(arms) <= set(CPT_ARMS),
+             f"must be a non-empty list drawn from {list(CPT_ARMS)}")
+
+
+def _check_ratios(ratios) -> None:
+    _require(isinstance(ratios, (list, tuple)), "must be a list of SynthQA ratios, e.g. [0.1, 0.5]")
+    for r in ratios:
+        check_ratio(r)
+
+
+_VALIDATORS = {"ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios}
 
 
 def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:
@@ -127,17 +252,28 @@ def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:
     for name, choices in _CHOICES.items():
         if name in params and params[name] is not None and params[name] not in choices:
             raise ValueError(f"{name}={params[name]!r} is not allowed; choose one of {choices}")
-    sections: dict[str, dict] = {}
+    for name, check in _VALIDATORS.items():
+        if params.get(name) is not None:
+            try:
+                check(params[name])
+            except ValueError as err:
+                raise ValueError(f"{name}={params[name]!r} is not allowed: {err}") from None
     for name, path in allowed.items():
         if path is None or params.get(name) is None:
             continue
-        section, fld = path.split(".")
-        sections.setdefault(section, {})[fld] = params[name]
-    for section, changes in sections.items():
         try:
-            new = dataclasses.replace(getattr(profile, section), **changes)
+            profile = _override(profile, path.split("."), params[name])
         except (ValueError, TypeError) as err:
-            names = [n for n, p in allowed.items() if p and p.split(".")[0] == section and params.get(n) is not None]
-            raise ValueError(f"bad value among parameters {names}: {err}") from None
-        profile = dataclasses.replace(profile, **{section: new})
+            raise ValueError(f"{name}={params[name]!r} is not allowed: {err}") from None
     return profile
+
+
+def _override(obj, path: list[str], value):
+    """dataclasses.replace along a dotted path ("cpt.train.max_steps"); "root.x" sets a field of `obj` itself."""
+    if path[0] == "root":
+        path = path[1:]
+    if isinstance(getattr(obj, path[0]), tuple) and isinstance(value, list):
+        value = tuple(value)
+    if len(path) == 1:
+        return dataclasses.replace(obj, **{path[0]: value})
+    return dataclasses.replace(obj, **{path[0]: _override(getattr(obj, path[0]), path[1:], value)})

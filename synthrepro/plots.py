@@ -80,3 +80,17 @@ def length_histogram(lengths: dict[str, list[int]], out_dir: Path, name: str = "
     ax.set_ylabel("share of samples")
     ax.legend()
     return save(fig, out_dir, name)
+
+
+def loss_curve(logs: dict[str, list[dict]], out_dir: Path, name: str = "loss_curve", title: str = "") -> Path:
+    """Training loss (mean token NLL, nats; lower is better) against optimizer step, one line per run."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, rows in logs.items():
+        rows = [r for r in rows if "loss" in r]
+        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label=label)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("training loss (nats/token)")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save(fig, out_dir, name)

@@ -60,3 +60,9 @@ def load(profile: str, notebook: str) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run notebook {notebook} with PROFILE={profile!r} first")
     return json.loads(path.read_text())
+
+
+def resolve_path(recorded: str) -> Path:
+    """A path as recorded in results JSON (relative to the repository root) as an absolute Path."""
+    p = Path(recorded)
+    return p if p.is_absolute() else repo_root() / p

@@ -1,0 +1,31 @@
+"""Llama-architecture model presets (transformers `LlamaForCausalLM`) and one loader for any causal LM."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import ModelConfig
+
+
+def build_model(cfg: ModelConfig, vocab_size: int, seed: int):
+    """A freshly initialised LlamaForCausalLM (tied embeddings), seeded."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+                         num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
+                         num_key_value_heads=cfg.num_heads, max_position_embeddings=cfg.max_position_embeddings,
+                         tie_word_embeddings=True, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    return LlamaForCausalLM(config)
+
+
+def load_model(path_or_name: str | Path, dtype=None):
+    """Any causal LM: a checkpoint directory written by a stage, or a Hugging Face model path (same function)."""
+    from transformers import AutoModelForCausalLM
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    return AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs)
+
+
+def count_parameters(model) -> int:
+    """Number of distinct parameters (tied weights counted once)."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
