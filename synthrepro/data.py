@@ -194,6 +194,9 @@ def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, ou
         manifest["splits"][name] = {"rows": len(rows), "chars": chars, "tokens_estimate": chars // 4,
                                     "sha256": rows_sha256(rows)}
 
+    import datasets
+    datasets.disable_progress_bars()
+
     def write(tmp: Path):
         DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(tmp / "datasets"))
         Dataset.from_list(summary["people_rows"]).to_json(str(tmp / "people.jsonl"))

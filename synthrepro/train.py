@@ -206,8 +206,13 @@ def _quiet_transformers():
 
 
 def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainConfig, collate=None,
-              snapshot_steps: tuple[int, ...] = (), meta: dict | None = None) -> Path:
-    """Train with the HF Trainer into `out`; reuse a finished stage, resume an interrupted one. Returns out/final."""
+              snapshot_steps: tuple[int, ...] = (), meta: dict | None = None,
+              tokens_per_step: int | None = None) -> Path:
+    """Train with the HF Trainer into `out`; reuse a finished stage, resume an interrupted one. Returns out/final.
+
+    `tokens_per_step` (for tokens/s and the token count): batch × block for packed data (the default); the
+    mean unpadded example length × batch for SFT.
+    """
     from transformers import PrinterCallback, Trainer, TrainingArguments, default_data_collator
 
     out = Path(out)
@@ -227,7 +232,8 @@ def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainCon
         disable_tqdm=True, dataloader_num_workers=0, ddp_find_unused_parameters=False, bf16=bf16_supported(), use_cpu=not torch.cuda.is_available(),
         ddp_backend="gloo" if (ws > 1 and not torch.cuda.is_available()) else None, remove_unused_columns=False,
     )
-    tokens_per_step = tcfg.batch_size * tcfg.block_size
+    tokens_per_step = tokens_per_step or tcfg.batch_size * tcfg.block_size
+    tokens = tokens_per_step * tcfg.max_steps
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate or default_data_collator,
                       callbacks=[_progress_callback(tcfg.max_steps, tokens_per_step, name),
                                  *([_snapshot_callback(snapshot_steps, out, tokenizer)] if snapshot_steps else [])])
@@ -244,9 +250,9 @@ def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainCon
         from .plots import loss_curve
         loss_curve({name: log}, out, "loss_curve")
         info = {
-            "stage": name, "final": str(out / "final"), "steps": tcfg.max_steps, "tokens": tcfg.tokens,
+            "stage": name, "final": str(out / "final"), "steps": tcfg.max_steps, "tokens": tokens,
             "train_seconds_this_run": round(seconds, 1), "resumed": resume, "processes": ws,
-            "tokens_per_s": round(tcfg.tokens / seconds, 1) if not resume else None,
+            "tokens_per_s": round(tokens / seconds, 1) if not resume else None,
             "final_loss": log[-1]["loss"] if log else None, "train_loss": result.training_loss,
             "parameters": count_parameters(model), "train_config": asdict(tcfg), **(meta or {}),
         }
@@ -334,9 +340,10 @@ def sft(start: Path, data_dir: Path, run_dir: Path, cfg: SFTConfig, seed: int = 
         return out / "final"
     data = SFTDataset(tok, ds["sft"]["prompt"], ds["sft"]["response"], tcfg.block_size)
     steps = tuple(s for s in cfg.checkpoint_steps if 0 < s < tcfg.max_steps)
+    mean_len = sum(len(x["input_ids"]) for x in data.items) / len(data)
     return run_stage(out, label, lambda: load_model(start), data, tok, tcfg,
                      collate=lambda b: pad_collate(b, tok.pad_token_id), snapshot_steps=steps,
-                     meta={"start": str(start), "seed": seed})
+                     meta={"start": str(start), "seed": seed}, tokens_per_step=round(mean_len * tcfg.batch_size))
 
 
 def sft_checkpoints(final: Path) -> dict[int, Path]:

@@ -31,3 +31,23 @@ def test_01_data_synthesis(tmp_path):
 def test_01_rejects_unknown_parameter(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter"):
         run_notebook("01_data_synthesis", tmp_path, N_PEEPLE=5)
+
+
+def test_02_pretrain_cpt_sft(tmp_path):
+    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+    res = run_notebook("02_pretrain_cpt_sft", tmp_path)
+    cfg = get_profile("smoke")
+    assert {r["arm"] for r in res["arms"]} == {"reference", "synthetic", "dilution"}
+    for row in res["arms"]:
+        assert (repo_root() / row["sft"] / "config.json").exists()
+        assert sorted(int(k) for k in row["sft_curve"]) == [0, *cfg.sft.checkpoint_steps, cfg.sft.train.max_steps]
+        share = row["cpt_info"]["synth_token_share"]
+        assert (share > 0) == (row["arm"] == "synthetic")
+    for path in res["figures"].values():
+        assert (repo_root() / path).exists()
+
+
+def test_02_rejects_bad_ratio(tmp_path):
+    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+    with pytest.raises(pm.PapermillExecutionError, match="SYNTH_RATIO"):
+        run_notebook("02_pretrain_cpt_sft", tmp_path, SYNTH_RATIO=-0.2)

@@ -1,0 +1,94 @@
+"""Benchmark (not a test): tokens/s of the project's training step (HF Trainer, as `train.run_stage` uses it)
+against a bare PyTorch loop (forward, backward, AdamW), same model, same batch, one process; plus peak memory.
+
+    .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60
+
+Peak memory: CUDA max allocated on a GPU; on the CPU the process's peak RSS (ru_maxrss) after each part — a
+high-water mark, so the second number includes the first (the bare loop runs first).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import torch
+
+from synthrepro.config import get_profile
+from synthrepro.model import build_model, count_parameters
+from synthrepro.train import BlockDataset, bf16_supported
+
+
+def peak_mb() -> float:
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_loop(model, blocks, steps, batch, lr, warmup):
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
+    model.train()
+    t0 = None
+    for i in range(steps + warmup):
+        if i == warmup:
+            t0 = time.perf_counter()
+        b = blocks[(i * batch) % len(blocks):][:batch]
+        loss = model(input_ids=b, labels=b).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return steps * batch * blocks.shape[1] / (time.perf_counter() - t0)
+
+
+def trainer_loop(model, blocks, steps, batch, lr, warmup, out_dir):
+    from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
+
+    marks = {}
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == warmup:
+                marks["t0"] = time.perf_counter()
+            marks["t1"] = time.perf_counter()
+
+    args = TrainingArguments(output_dir=out_dir, max_steps=steps + warmup, per_device_train_batch_size=batch,
+                             learning_rate=lr, weight_decay=0.1, save_strategy="no", report_to="none",
+                             disable_tqdm=True, logging_steps=10**6, bf16=bf16_supported(),
+                             use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0)
+    Trainer(model=model, args=args, train_dataset=BlockDataset(blocks), data_collator=default_data_collator,
+            callbacks=[Clock()]).train()
+    return steps * batch * blocks.shape[1] / (marks["t1"] - marks["t0"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--warmup", type=int, default=5)
+    a = ap.parse_args()
+    p = get_profile(a.profile)
+    tc = p.pretrain
+    torch.manual_seed(0)
+    blocks = torch.randint(0, p.model.vocab_size, ((a.steps + a.warmup) * tc.batch_size, tc.block_size))
+    model = build_model(p.model, p.model.vocab_size, seed=0)
+    res = {"profile": a.profile, "parameters": count_parameters(model), "batch": tc.batch_size,
+           "block": tc.block_size, "steps_timed": a.steps, "threads": torch.get_num_threads(),
+           "device": "cuda" if torch.cuda.is_available() else "cpu"}
+    if torch.cuda.is_available():
+        model = model.cuda()
+        blocks = blocks.cuda()
+    res["bare_tokens_per_s"] = round(bare_loop(model, blocks, a.steps, tc.batch_size, tc.lr, a.warmup), 1)
+    res["bare_peak_mb"] = round(peak_mb(), 1)
+    model = build_model(p.model, p.model.vocab_size, seed=0)
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        res["trainer_tokens_per_s"] = round(trainer_loop(model, blocks.cpu(), a.steps, tc.batch_size, tc.lr,
+                                                         a.warmup, d), 1)
+    res["trainer_peak_mb"] = round(peak_mb(), 1)
+    res["trainer_over_bare"] = round(res["trainer_tokens_per_s"] / res["bare_tokens_per_s"], 3)
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
