@@ -129,9 +129,9 @@ def check_ratio(r) -> float:
 class SFTConfig:
     """Identical SFT for every arm; loss on response tokens only; checkpoints at `checkpoint_steps` (a curve)."""
 
-    checkpoint_steps: tuple[int, ...] = (25, 50, 100)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=150, batch_size=16, block_size=192,
-                                                                   lr=5e-4, warmup_steps=10, save_steps=50))
+    checkpoint_steps: tuple[int, ...] = (50, 100, 200, 300)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=400, batch_size=16, block_size=192,
+                                                                   lr=1e-3, warmup_steps=20, save_steps=100))
 
     def __post_init__(self):
         _require(all(isinstance(s, int) and s > 0 for s in self.checkpoint_steps),
@@ -148,11 +148,15 @@ class Profile:
     cpt: CPTConfig = field(default_factory=CPTConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     seeds: tuple[int, ...] = (0, 1, 2)
+    dilution_seeds: int = 1   # the dilution arm runs for the first N seeds only (CPU budget; headline arms: all)
 
     def __post_init__(self):
         _require(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds)
                  and len(set(self.seeds)) == len(self.seeds),
                  f"seeds must be a non-empty list of distinct non-negative integers, got {self.seeds!r}")
+        _require(isinstance(self.dilution_seeds, int) and self.dilution_seeds >= 1,
+                 f"dilution_seeds must be a positive integer (how many of the seeds run the dilution arm), "
+                 f"got {self.dilution_seeds!r}")
 
     def run_dir(self) -> Path:
         """Where this profile's artifacts live: runs/<profile>/ (git-ignored)."""
@@ -220,7 +224,9 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "PROFILE": None, "SEEDS": "root.seeds", "ARMS": None, "SYNTH_RATIO": "cpt.synth_ratio",
         "SWEEP_RATIOS": None, "PRETRAIN_STEPS": "pretrain.max_steps", "CPT_STEPS": "cpt.train.max_steps",
         "DILUTION_STEPS": "cpt.dilution_steps", "SFT_STEPS": "sft.train.max_steps",
+        "DILUTION_SEEDS": "root.dilution_seeds",
     },
+    "03_overfitting_analysis": {"PROFILE": None, "MAX_NEW_TOKENS": None, "CURVE_SEEDS": None, "MAP_SAMPLES": None},
 }
 _CHOICES = {"EMBEDDER": ("minilm", "tfidf")}
 
@@ -236,7 +242,19 @@ def _check_ratios(ratios) -> None:
         check_ratio(r)
 
 
-_VALIDATORS = {"ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios}
+def _check_min_int(low: int):
+    def check(v) -> None:
+        _require(isinstance(v, int) and v >= low, f"must be an integer >= {low}")
+    return check
+
+
+def _check_seed_list(v) -> None:
+    _require(isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(s, int) for s in v),
+             "must be a non-empty list of integer seeds, e.g. [0]")
+
+
+_VALIDATORS = {"ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios, "MAX_NEW_TOKENS": _check_min_int(1),
+               "MAP_SAMPLES": _check_min_int(10), "CURVE_SEEDS": _check_seed_list}
 
 
 def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:

@@ -143,19 +143,120 @@ def score_instruction_following(rows: list[dict], responses: list[str]) -> dict:
 
 
 def summarise_following(per: list[dict]) -> dict:
-    """Aggregate per-prompt results into HSR/SSR (strict and loose), per level, fact accuracy and leakage."""
+    """Aggregate per-prompt results into HSR/SSR (strict and loose; over prompts with ≥ 1 constraint), per level,
+    fact accuracy and leakage (over all prompts)."""
     def agg(items):
         n = len(items)
         if n == 0:
             return {}
-        hsr = sum(all(p["strict"]) for p in items)
-        return {"n": n, "hsr": hsr / n, "hsr_ci95": wilson_interval(hsr, n),
-                "ssr": sum(sum(p["strict"]) / len(p["strict"]) for p in items) / n,
-                "hsr_loose": sum(all(p["loose"]) for p in items) / n,
-                "ssr_loose": sum(sum(p["loose"]) / len(p["loose"]) for p in items) / n,
+        c = [p for p in items if p["strict"]]  # HSR/SSR over prompts that carry constraints
+        nc = max(len(c), 1)
+        hsr = sum(all(p["strict"]) for p in c)
+        return {"n": n, "hsr": hsr / nc, "hsr_ci95": wilson_interval(hsr, len(c)),
+                "ssr": sum(sum(p["strict"]) / len(p["strict"]) for p in c) / nc,
+                "hsr_loose": sum(all(p["loose"]) for p in c) / nc,
+                "ssr_loose": sum(sum(p["loose"]) / len(p["loose"]) for p in c) / nc,
                 "fact_accuracy": sum(p["fact"] for p in items) / n,
                 "leak_rate": sum(p["leak"]["any"] for p in items) / n,
                 "leak_qa_marker": sum(p["leak"]["qa_marker"] for p in items) / n,
                 "leak_bare_answer": sum(p["leak"]["bare_answer"] for p in items) / n}
     levels = sorted({p["level"] for p in per})
     return {**agg(per), "per_level": {str(lv): agg([p for p in per if p["level"] == lv]) for lv in levels}}
+
+
+# ---------------------------------------------------------------- output-distribution shift
+
+
+def per_sample_nll(model, tokenizer, texts: list[str], batch_size: int = 32) -> list[float]:
+    """Mean token NLL (nats) of each text under the model (perplexity = exp of it); lower = more expected."""
+    scores = continuation_logprobs(model, tokenizer, [""] * len(texts), list(texts), batch_size)
+    return [-lp / max(n, 1) for lp, n in scores]
+
+
+def response_nll(model, tokenizer, prompts: list[str], responses: list[str], batch_size: int = 32) -> list[float]:
+    """Mean token NLL (nats) of each reference response (with its closing `<|end|>`) given its chat prompt."""
+    ctx = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                         tokenize=False) for p in prompts]
+    scores = continuation_logprobs(model, tokenizer, ctx, [r + END for r in responses], batch_size)
+    return [-lp / max(n, 1) for lp, n in scores]
+
+
+def compare_distributions(a: list[float], b: list[float]) -> dict:
+    """Two samples (e.g. per-sample NLLs of two arms): means, stds, and the two-sample KS statistic and p-value."""
+    import numpy as np
+    from scipy.stats import ks_2samp
+    ks = ks_2samp(a, b)
+    return {"mean_a": float(np.mean(a)), "mean_b": float(np.mean(b)), "std_a": float(np.std(a)),
+            "std_b": float(np.std(b)), "ks_statistic": float(ks.statistic), "ks_pvalue": float(ks.pvalue)}
+
+
+@torch.no_grad()
+def next_token_distributions(model, tokenizer, prompts: list[str], batch_size: int = 32) -> torch.Tensor:
+    """log-probabilities of the first response token after each chat prompt, shape [n_prompts, vocab]."""
+    model.eval()
+    tokenizer.padding_side = "left"
+    texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                           tokenize=False) for p in prompts]
+    out = []
+    for i in range(0, len(texts), batch_size):
+        enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+        logits = model(**enc).logits[:, -1].float()
+        out.append(torch.log_softmax(logits, dim=-1))
+    return torch.cat(out)
+
+
+def mean_kl(logp: torch.Tensor, logq: torch.Tensor) -> float:
+    """Mean over rows of KL(p ‖ q) in nats (0 = identical next-token distributions; higher = more shift)."""
+    return float((logp.exp() * (logp - logq)).sum(-1).mean())
+
+
+@torch.no_grad()
+def mean_pooled_hidden(model, tokenizer, texts: list[str], batch_size: int = 32):
+    """Mean-pooled last-layer hidden states of each text, as a numpy array [n, hidden]."""
+    import numpy as np
+    model.eval()
+    tokenizer.padding_side = "right"
+    out = []
+    for i in range(0, len(texts), batch_size):
+        enc = tokenizer(list(texts[i:i + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False)
+        hidden = model(**enc, output_hidden_states=True).hidden_states[-1]
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        out.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
+    tokenizer.padding_side = "left"
+    return np.concatenate(out)
+
+
+# ---------------------------------------------------------------- verdicts from seeds
+
+
+def effect(values_a: list[float], values_b: list[float], sampling_se_a: list[float] | None = None,
+           sampling_se_b: list[float] | None = None) -> dict:
+    """Difference of means b − a over seeds, with its standard error.
+
+    The SE is the larger of the seed-spread SE (√(s_a²/n_a + s_b²/n_b)) and the evaluation-sampling SE of the
+    seed means (from each seed's own sampling SE, e.g. √(p(1−p)/N) for a proportion on N items): one seed alone
+    is never a verdict by itself.
+    """
+    import numpy as np
+    a, b = np.asarray(values_a, float), np.asarray(values_b, float)
+    seed_se = math.sqrt((a.var(ddof=1) / len(a) if len(a) > 1 else 0.0) + (b.var(ddof=1) / len(b) if len(b) > 1 else 0.0))
+    samp_se = 0.0
+    if sampling_se_a is not None and sampling_se_b is not None:
+        samp_se = math.sqrt(np.mean(np.square(sampling_se_a)) / len(a) + np.mean(np.square(sampling_se_b)) / len(b))
+    return {"a_mean": float(a.mean()), "b_mean": float(b.mean()), "a_std": float(a.std()), "b_std": float(b.std()),
+            "diff": float(b.mean() - a.mean()), "se": max(seed_se, samp_se), "n_seeds": [len(a), len(b)]}
+
+
+def proportion_se(p: float, n: int) -> float:
+    """Sampling SE of a proportion measured on n items."""
+    return math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+
+
+def verdict(eff: dict, expected_sign: int, z: float = 2.0) -> str:
+    """"holds" when the difference has the expected sign and |diff| > z·SE; "does not hold" when it is that
+    large with the opposite sign; otherwise "within noise"."""
+    if eff["se"] == 0 and eff["diff"] == 0:
+        return "within noise"
+    if abs(eff["diff"]) <= z * eff["se"]:
+        return "within noise"
+    return "holds" if eff["diff"] * expected_sign > 0 else "does not hold"

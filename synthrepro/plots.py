@@ -94,3 +94,83 @@ def loss_curve(logs: dict[str, list[dict]], out_dir: Path, name: str = "loss_cur
         ax.set_title(title)
     ax.legend(fontsize=7)
     return save(fig, out_dir, name)
+
+
+ARM_COLORS = {"reference": "#1f77b4", "synthetic": "#d62728", "dilution": "#2ca02c", "unlearned": "#9467bd"}
+
+
+def _arm_color(arm: str, i: int):
+    return ARM_COLORS.get(arm, f"C{i % 10}")
+
+
+def distributions(values: dict[str, list[float]], xlabel: str, out_dir: Path, name: str, title: str = "") -> Path:
+    """Overlaid densities (KDE) of per-sample values per arm, each with its mean (dashed) and std in the legend."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    allv = np.concatenate([np.asarray(v, float) for v in values.values()])
+    lo, hi = np.percentile(allv, [0.5, 99.5])
+    grid = np.linspace(lo, hi, 300)
+    for i, (label, v) in enumerate(values.items()):
+        v = np.asarray(v, float)
+        c = _arm_color(label, i)
+        ax.plot(grid, _kde(v, grid), color=c, label=f"{label}: mean {v.mean():.3f}, std {v.std():.3f}")
+        ax.axvline(v.mean(), color=c, ls="--", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save(fig, out_dir, name)
+
+
+def hidden_maps(maps: dict[str, dict], out_dir: Path, name: str = "tsne_hidden_states") -> Path:
+    """One t-SNE panel per arm of its own hidden states for SynthQA vs NonSynth samples."""
+    fig, axes = plt.subplots(1, len(maps), figsize=(4.2 * len(maps), 4), squeeze=False)
+    for ax, (arm, m) in zip(axes[0], maps.items()):
+        pts, labels = np.asarray(m["points"]), np.array(m["labels"])
+        for label in ("NonSynth", "SynthQA"):
+            sel = labels == label
+            ax.scatter(pts[sel, 0], pts[sel, 1], s=5, alpha=0.6, color=COLORS[label], label=label)
+        ax.set_title(f"{arm} (overlap {m['overlap_hidden']:.2f})", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0][0].legend(markerscale=3, fontsize=7)
+    return save(fig, out_dir, name)
+
+
+def metric_curves(curves: dict[str, dict[str, list[tuple[float, float]]]], ylabel: str, xlabel: str, out_dir: Path,
+                  name: str, title: str = "") -> Path:
+    """Lines of a metric against a step axis, one per arm, each as mean with a ±std band over seeds.
+
+    `curves[arm] = {"x": [...], "mean": [...], "std": [...]}`.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for i, (arm, c) in enumerate(curves.items()):
+        x, m, s = np.asarray(c["x"]), np.asarray(c["mean"]), np.asarray(c["std"])
+        col = _arm_color(arm, i)
+        ax.plot(x, m, marker="o", ms=3, color=col, label=arm)
+        ax.fill_between(x, m - s, m + s, color=col, alpha=0.15)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save(fig, out_dir, name)
+
+
+def grouped_bars(values: dict[str, dict[str, tuple[float, float]]], ylabel: str, out_dir: Path, name: str,
+                 title: str = "") -> Path:
+    """Bars per group (x) and arm (colour): `values[arm][group] = (mean, std)`."""
+    arms = list(values)
+    groups = list(dict.fromkeys(g for v in values.values() for g in v))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    width = 0.8 / max(len(arms), 1)
+    for i, arm in enumerate(arms):
+        m = [values[arm].get(g, (np.nan, 0))[0] for g in groups]
+        s = [values[arm].get(g, (np.nan, 0))[1] for g in groups]
+        ax.bar(np.arange(len(groups)) + i * width, m, width, yerr=s, color=_arm_color(arm, i), label=arm, capsize=2)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(arms) - 1) / 2, groups)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save(fig, out_dir, name)

@@ -408,12 +408,14 @@ def arm_name(arm: str, ratio: float, default_ratio: float) -> str:
 
 def train_arms(profile, data_dir: Path, base: Path, arms: tuple[str, ...], seeds: tuple[int, ...],
                sweep_ratios: tuple[float, ...] = ()) -> list[dict]:
-    """CPT then identical SFT for every arm × seed (plus synthetic arms at `sweep_ratios`, first seed only).
+    """CPT then identical SFT for every arm × seed (the dilution arm for the first `profile.dilution_seeds` seeds;
+    synthetic arms at `sweep_ratios` for the first seed only).
 
     Returns one row per (arm, seed): checkpoints, SFT curve checkpoints and the stages' records.
     """
     run_dir = profile.run_dir()
-    jobs = [(arm, seed, profile.cpt.synth_ratio) for seed in seeds for arm in arms]
+    jobs = [(arm, seed, profile.cpt.synth_ratio) for i, seed in enumerate(seeds) for arm in arms
+            if arm != "dilution" or i < profile.dilution_seeds]
     jobs += [("synthetic", seeds[0], r) for r in sweep_ratios if r != profile.cpt.synth_ratio]
     rows = []
     for arm, seed, ratio in jobs:

@@ -87,3 +87,23 @@ def test_batched_generation_equals_one_at_a_time(memorised):
     single = [ev.generate(model, tok, [p], max_new_tokens=8, batch_size=1, chat=False)[0] for p in prompts]
     assert batched == single
     assert batched[0].startswith("Music")
+
+
+def test_verdicts_follow_the_numbers():
+    big_up = ev.effect([0.30, 0.31, 0.29], [0.50, 0.52, 0.51])
+    assert ev.verdict(big_up, +1) == "holds" and ev.verdict(big_up, -1) == "does not hold"
+    noisy = ev.effect([0.30, 0.50, 0.10], [0.35, 0.15, 0.55])
+    assert ev.verdict(noisy, +1) == "within noise"
+    one_seed = ev.effect([0.30], [0.34], [ev.proportion_se(0.30, 100)], [ev.proportion_se(0.34, 100)])
+    assert one_seed["se"] > 0.05 and ev.verdict(one_seed, +1) == "within noise"
+
+
+def test_distribution_comparison_and_kl():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    same = ev.compare_distributions(list(rng.normal(0, 1, 500)), list(rng.normal(0, 1, 500)))
+    shifted = ev.compare_distributions(list(rng.normal(0, 1, 500)), list(rng.normal(1, 0.5, 500)))
+    assert same["ks_statistic"] < 0.1 < shifted["ks_statistic"] and shifted["std_b"] < shifted["std_a"]
+    logp = torch.log_softmax(torch.randn(4, 10), -1)
+    assert ev.mean_kl(logp, logp) == pytest.approx(0.0, abs=1e-6)
+    assert ev.mean_kl(logp, torch.log_softmax(torch.randn(4, 10), -1)) > 0

@@ -51,3 +51,22 @@ def test_02_rejects_bad_ratio(tmp_path):
     run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
     with pytest.raises(pm.PapermillExecutionError, match="SYNTH_RATIO"):
         run_notebook("02_pretrain_cpt_sft", tmp_path, SYNTH_RATIO=-0.2)
+
+
+def test_03_overfitting_analysis(tmp_path):
+    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+    run_notebook("02_pretrain_cpt_sft", tmp_path)
+    res = run_notebook("03_overfitting_analysis", tmp_path, MAP_SAMPLES=30)
+    arms = {e["arm"] for e in res["evals"]}
+    assert arms == {"reference", "synthetic", "dilution"}
+    for e in res["evals"]:
+        for stage in ("cpt", "sft"):
+            assert 0.0 <= e[stage]["benchmark_qa"]["accuracy"] <= 1.0
+            assert 0.0 <= e[stage]["following"]["hsr"] <= e[stage]["following"]["ssr"] + 1e-9 <= 1.0 + 1e-9
+            assert len(e[stage]["nll_nonsynth_heldout"]) > 0
+        assert "0" in e["curve"]
+    assert set(res["verdicts"]) >= {"claim1_benchmark_qa", "claim2_nll_std_narrows", "claim3_hsr"}
+    assert all(v["verdict"] in ("holds", "does not hold", "within noise") for v in res["verdicts"].values())
+    assert res["verdict_text"].count("**") >= 2 * len(res["verdicts"])
+    for path in res["figures"].values():
+        assert (repo_root() / path).exists()

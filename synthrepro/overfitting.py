@@ -1,0 +1,249 @@
+"""Notebook 03's computations: evaluate every arm before and along SFT, measure the output-distribution shift,
+and turn the per-seed numbers into verdicts on the paper's claims 1–3.
+
+Directions: benchmark accuracy, HSR, SSR, fact accuracy — higher is better; leakage — lower is better;
+per-sample NLL (nats/token) — a *narrower, lower* distribution on a set means the model expects that set more.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import evaluate as ev
+from .analysis import overlap_score, tsne_2d
+from .model import load_model
+from .results import resolve_path
+from .tokenizer import load_tokenizer
+
+IF_KEYS = ("hsr", "ssr", "hsr_loose", "ssr_loose", "fact_accuracy", "leak_rate", "leak_qa_marker", "leak_bare_answer")
+
+
+def instruction_metrics(model, tok, rows: list[dict], max_new_tokens: int, batch_size: int = 50) -> tuple[dict, list[str]]:
+    """Instruction-following metrics on `rows` and the generated responses."""
+    responses = ev.generate(model, tok, [r["prompt"] for r in rows], max_new_tokens, batch_size)
+    return ev.score_instruction_following(rows, responses), responses
+
+
+def evaluate_arm(row: dict, ds, max_new_tokens: int = 80, curve: bool = True) -> dict:
+    """Everything measured for one (arm, seed): the CPT model (before SFT) and the SFT model (after), plus the
+    instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`."""
+    t0 = time.perf_counter()
+    bench, ifeval = list(ds["benchmark"]), list(ds["ifeval"])
+    heldout_texts = list(ds["nonsynth_heldout"]["text"])
+    out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"]}
+    for stage, ckpt in (("cpt", row["cpt"]), ("sft", row["sft"])):
+        path = resolve_path(ckpt)
+        model, tok = load_model(path), load_tokenizer(path)
+        res = {"benchmark_qa": ev.benchmark_accuracy(model, tok, bench, "qa"),
+               "benchmark_neutral": ev.benchmark_accuracy(model, tok, bench, "neutral"),
+               "nll_nonsynth_heldout": ev.per_sample_nll(model, tok, heldout_texts),
+               "nll_sft_responses": ev.response_nll(model, tok, [r["prompt"] for r in ifeval],
+                                                    [r["response"] for r in ifeval])}
+        follow, responses = instruction_metrics(model, tok, ifeval, max_new_tokens)
+        res["following"] = follow
+        res["response_words"] = [len(r.split()) for r in responses]
+        res["examples"] = [{"prompt": r["prompt"], "response": x} for r, x in zip(ifeval[:5], responses[:5])]
+        out[stage] = res
+    out["curve"] = {"0": _curve_point(out["cpt"]["following"]),
+                    str(max(int(k) for k in row["sft_curve"])): _curve_point(out["sft"]["following"])}
+    if curve:
+        tok = load_tokenizer(resolve_path(row["sft"]))
+        for step, ckpt in row["sft_curve"].items():
+            if step not in out["curve"]:
+                follow, _ = instruction_metrics(load_model(resolve_path(ckpt)), tok, ifeval, max_new_tokens)
+                out["curve"][step] = _curve_point(follow)
+    out["curve"] = dict(sorted(out["curve"].items(), key=lambda kv: int(kv[0])))
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def _curve_point(follow: dict) -> dict:
+    return {k: follow[k] for k in IF_KEYS}
+
+
+def evaluate_arms(arms: list[dict], ds, max_new_tokens: int, curve_seeds: tuple[int, ...]) -> list[dict]:
+    """`evaluate_arm` for every (arm, seed) of notebook 02, with a progress bar; SFT curves for `curve_seeds`."""
+    return [evaluate_arm(r, ds, max_new_tokens, curve=r["seed"] in curve_seeds)
+            for r in tqdm(arms, desc="evaluating arms", unit="arm")]
+
+
+def next_token_shift(arms: list[dict], ds, reference: str = "reference") -> dict:
+    """Mean next-token KL(reference SFT ‖ arm SFT) on the instruction prompts, per arm and seed (nats)."""
+    prompts = list(ds["ifeval"]["prompt"])
+    dists = {}
+    for r in arms:
+        path = resolve_path(r["sft"])
+        dists[(r["arm"], r["seed"])] = ev.next_token_distributions(load_model(path), load_tokenizer(path), prompts)
+    out: dict[str, dict[str, float]] = {}
+    for (arm, seed), d in dists.items():
+        if arm != reference and (reference, seed) in dists:
+            out.setdefault(arm, {})[str(seed)] = ev.mean_kl(dists[(reference, seed)], d)
+    return out
+
+
+def hidden_state_maps(arms: list[dict], ds, seed: int, n: int = 200) -> dict:
+    """t-SNE of each arm's CPT-model mean-pooled hidden states for SynthQA vs NonSynth samples (one seed),
+    with the neighbour-overlap score (0 = separated, ≈0.5 = mixed)."""
+    rng = np.random.default_rng(seed)
+    synth = list(ds["synthqa"]["text"])
+    natural = list(ds["nonsynth_heldout"]["text"])
+    texts = [natural[i] for i in rng.choice(len(natural), min(n, len(natural)), replace=False)]
+    texts += [synth[i] for i in rng.choice(len(synth), min(n, len(synth)), replace=False)]
+    labels = ["NonSynth"] * min(n, len(natural)) + ["SynthQA"] * min(n, len(synth))
+    maps = {}
+    for r in arms:
+        if r["seed"] != seed:
+            continue
+        path = resolve_path(r["cpt"])
+        h = ev.mean_pooled_hidden(load_model(path), load_tokenizer(path), texts)
+        pts = tsne_2d(h, seed)
+        maps[r["arm"]] = {"points": pts, "labels": labels,
+                          "overlap_hidden": overlap_score(h, np.array(labels)),
+                          "overlap_tsne": overlap_score(pts, np.array(labels))}
+    return maps
+
+
+# ---------------------------------------------------------------- table and verdicts
+
+
+def seed_values(results: list[dict], arm: str, getter) -> list[float]:
+    return [getter(r) for r in results if r["arm"] == arm]
+
+
+def _prop(stage: str, *keys):
+    """(getter, sampling-SE) for a proportion stored at result[stage][keys…] measured on that set's items."""
+    def get(r):
+        v = r[stage]
+        for k in keys:
+            v = v[k]
+        return v
+    size = "benchmark" if keys[0].startswith("benchmark") else "ifeval"
+    return get, lambda r, sizes: ev.proportion_se(get(r), sizes[size])
+
+
+def _nll(stage: str, field: str, stat: str):
+    """(getter, sampling-SE) for the mean or std of a per-sample NLL list."""
+    def get(r):
+        return float(np.mean(r[stage][field]) if stat == "mean" else np.std(r[stage][field]))
+
+    def se(r, sizes):
+        v = np.asarray(r[stage][field], float)
+        return float(v.std() / np.sqrt(len(v)) if stat == "mean" else v.std() / np.sqrt(2 * max(len(v) - 1, 1)))
+    return get, se
+
+
+METRICS = {  # name → (getter over one evaluate_arm result, its evaluation-sampling SE)
+    "benchmark_qa (CPT)": _prop("cpt", "benchmark_qa", "accuracy"),
+    "benchmark_neutral (CPT)": _prop("cpt", "benchmark_neutral", "accuracy"),
+    "benchmark_qa (SFT)": _prop("sft", "benchmark_qa", "accuracy"),
+    "benchmark_neutral (SFT)": _prop("sft", "benchmark_neutral", "accuracy"),
+    "HSR (SFT)": _prop("sft", "following", "hsr"),
+    "SSR (SFT)": _prop("sft", "following", "ssr"),
+    "HSR loose (SFT)": _prop("sft", "following", "hsr_loose"),
+    "fact accuracy (SFT)": _prop("sft", "following", "fact_accuracy"),
+    "leakage (SFT)": _prop("sft", "following", "leak_rate"),
+    "leakage (before SFT)": _prop("cpt", "following", "leak_rate"),
+    "NLL held-out NonSynth mean (CPT)": _nll("cpt", "nll_nonsynth_heldout", "mean"),
+    "NLL held-out NonSynth std (CPT)": _nll("cpt", "nll_nonsynth_heldout", "std"),
+}
+
+
+def summary_table(results: list[dict]) -> list[dict]:
+    """One row per metric: mean ± std over seeds for every arm."""
+    arms = list(dict.fromkeys(r["arm"] for r in results))
+    rows = []
+    for name, (get, _se) in METRICS.items():
+        row = {"metric": name}
+        for arm in arms:
+            v = seed_values(results, arm, get)
+            row[arm] = f"{np.mean(v):.3f} ± {np.std(v):.3f} (n={len(v)})"
+        rows.append(row)
+    return rows
+
+
+def claims_1_to_3(results: list[dict], sizes: dict[str, int], arm: str = "synthetic",
+                  reference: str = "reference") -> dict:
+    """Verdicts, from seed spread, on the paper's claims 1–3 for `arm` against `reference`.
+
+    claim 1: benchmark up (Q-A form and format-neutral form reported separately: the gap between them is format);
+    claim 2: the per-sample NLL distribution on held-out NonSynth narrows (std down; its shift is in `shift_summary`);
+    claim 3: HSR (and SSR) after identical SFT down.
+    """
+    def eff(name, sign):
+        get, se = METRICS[name]
+        e = ev.effect(seed_values(results, reference, get), seed_values(results, arm, get),
+                      seed_values(results, reference, lambda r: se(r, sizes)),
+                      seed_values(results, arm, lambda r: se(r, sizes)))
+        return {**e, "metric": name, "expected_sign": sign, "verdict": ev.verdict(e, sign)}
+    return {
+        "claim1_benchmark_qa": eff("benchmark_qa (CPT)", +1),
+        "claim1_benchmark_neutral": eff("benchmark_neutral (CPT)", +1),
+        "claim2_nll_std_narrows": eff("NLL held-out NonSynth std (CPT)", -1),
+        "claim2_nll_mean_shift": eff("NLL held-out NonSynth mean (CPT)", +1),
+        "claim3_hsr": eff("HSR (SFT)", -1),
+        "claim3_ssr": eff("SSR (SFT)", -1),
+        "leakage_after_sft": eff("leakage (SFT)", +1),
+    }
+
+
+def describe_claims(verdicts: dict, arm: str = "synthetic") -> str:
+    """Plain-language statements generated from the verdicts (never typed in by hand)."""
+    def line(key, what):
+        v = verdicts[key]
+        return (f"- {what}: reference {v['a_mean']:.3f} → {arm} {v['b_mean']:.3f} (difference {v['diff']:+.3f} ± "
+                f"{v['se']:.3f} SE, seeds {v['n_seeds']}): **{v['verdict']}**.")
+    return "\n".join([
+        line("claim1_benchmark_qa", "Claim 1, benchmark in the Q-A form (higher is better)"),
+        line("claim1_benchmark_neutral", "Claim 1, format-neutral benchmark (knowledge without the format)"),
+        line("claim2_nll_std_narrows", "Claim 2, spread (std) of per-sample NLL on held-out NonSynth, narrowing expected"),
+        line("claim2_nll_mean_shift", "Claim 2, mean per-sample NLL on held-out NonSynth (a shift up — natural text "
+             "expected less — read as the output-distribution shift)"),
+        line("claim3_hsr", "Claim 3, HSR after identical SFT (higher is better; a drop expected)"),
+        line("claim3_ssr", "Claim 3, SSR after identical SFT (a drop expected)"),
+        line("leakage_after_sft", "Pattern leakage after SFT (lower is better; a rise expected)"),
+    ])
+
+
+def curve_summary(results: list[dict], key: str = "hsr") -> dict:
+    """{arm: {"x": SFT steps, "mean": …, "std": …}} of a following metric along SFT, over the seeds that have it."""
+    out = {}
+    for arm in dict.fromkeys(r["arm"] for r in results):
+        by_step: dict[int, list[float]] = {}
+        for r in results:
+            if r["arm"] == arm:
+                for step, point in r["curve"].items():
+                    by_step.setdefault(int(step), []).append(point[key])
+        steps = sorted(by_step)
+        out[arm] = {"x": steps, "mean": [float(np.mean(by_step[s])) for s in steps],
+                    "std": [float(np.std(by_step[s])) for s in steps], "n": [len(by_step[s]) for s in steps]}
+    return out
+
+
+def per_level_summary(results: list[dict], key: str = "hsr") -> dict:
+    """{arm: {"level k": (mean, std)}} of a following metric after SFT, over seeds."""
+    out = {}
+    for arm in dict.fromkeys(r["arm"] for r in results):
+        levels: dict[str, list[float]] = {}
+        for r in results:
+            if r["arm"] == arm:
+                for lv, m in r["sft"]["following"]["per_level"].items():
+                    levels.setdefault(f"level {lv}", []).append(m[key])
+        out[arm] = {lv: (float(np.mean(v)), float(np.std(v))) for lv, v in sorted(levels.items())}
+    return out
+
+
+def shift_summary(results: list[dict], field: str, stage: str = "cpt", reference: str = "reference") -> dict:
+    """Per arm and seed: mean, std and KS statistic/p-value of per-sample NLLs (`field`) against the reference arm."""
+    ref = {r["seed"]: r[stage][field] for r in results if r["arm"] == reference}
+    out: dict = {}
+    for r in results:
+        if r["seed"] in ref:
+            out.setdefault(r["arm"], {})[str(r["seed"])] = ev.compare_distributions(ref[r["seed"]], r[stage][field])
+    return out
+
+
+def pooled(results: list[dict], stage: str, field: str, seed: int) -> dict[str, list[float]]:
+    """{arm: values} of a per-sample field for one seed (for distribution plots)."""
+    return {r["arm"]: r[stage][field] for r in results if r["seed"] == seed}
