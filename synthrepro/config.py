@@ -139,6 +139,44 @@ class SFTConfig:
 
 
 @dataclass(frozen=True)
+class UnlearnConfig:
+    """Unlearning the SynthQA forget set from the synthetic CPT model (our reading of the paper; see losses.py).
+
+    Loss = forget(method) + lambda_replay·NLL(NonSynth replay) + lambda_bias·bias-mitigation(bias).
+    gamma_mode: "absolute" (γ = gamma), "relative" (γ_i = NLL_θ₀(x_i) + gamma, the default: a reference arm that
+    never saw the Q-A format gives NLLs so high that they bound nothing), "reference_arm" (γ_i = the reference CPT
+    arm's NLL on x_i). Budget: forget + replay tokens as a fraction of the CPT arm's tokens.
+    """
+
+    method: str = "bounded"
+    level: str = "sequence"
+    gamma_mode: str = "relative"
+    gamma: float = 2.0
+    lambda_replay: float = 1.0
+    lambda_bias: float = 1.0
+    bias: str = "kl_replay"
+    beta: float = 0.1
+    budget_fraction: float = 0.1
+    nll_limit: float = 60.0
+    snapshot_steps: tuple[int, ...] = (10, 25)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=1, batch_size=8, block_size=128,
+                                                                   lr=3e-4, warmup_steps=0, save_steps=20,
+                                                                   log_steps=1, weight_decay=0.0))
+
+    def __post_init__(self):
+        from .losses import BIAS_LOSSES, FORGET_LOSSES
+        _require(self.method in FORGET_LOSSES, f"unknown unlearning method {self.method!r}; choose one of "
+                 f"{sorted(FORGET_LOSSES)}")
+        _require(self.level in ("sequence", "token"), f"level must be 'sequence' or 'token', got {self.level!r}")
+        _require(self.gamma_mode in ("absolute", "relative", "reference_arm"),
+                 f"gamma_mode must be 'absolute', 'relative' or 'reference_arm', got {self.gamma_mode!r}")
+        _require(self.bias in BIAS_LOSSES, f"bias must be one of {BIAS_LOSSES}, got {self.bias!r}")
+        _require(self.lambda_replay >= 0 and self.lambda_bias >= 0, "lambda_replay and lambda_bias must be >= 0")
+        _require(0 < self.budget_fraction <= 1, f"budget_fraction must be in (0, 1], got {self.budget_fraction!r}")
+        _require(self.nll_limit > 0, f"nll_limit must be > 0, got {self.nll_limit!r}")
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     data: DataConfig = field(default_factory=DataConfig)
@@ -147,6 +185,7 @@ class Profile:
                                                                       save_steps=200, log_steps=20))
     cpt: CPTConfig = field(default_factory=CPTConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
+    unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
     seeds: tuple[int, ...] = (0, 1, 2)
     dilution_seeds: int = 1   # the dilution arm runs for the first N seeds only (CPU budget; headline arms: all)
 
@@ -180,6 +219,9 @@ PROFILES: dict[str, Profile] = {
         SFTConfig(checkpoint_steps=(5, 10),
                   train=TrainConfig(max_steps=15, batch_size=8, block_size=160, lr=1e-3, warmup_steps=2,
                                     save_steps=5, log_steps=5)),
+        UnlearnConfig(budget_fraction=0.5, snapshot_steps=(4,),
+                      train=TrainConfig(max_steps=1, batch_size=8, block_size=96, lr=1e-3, warmup_steps=0,
+                                        save_steps=4, log_steps=1, weight_decay=0.0)),
         seeds=(0,),
     ),
     "default": Profile("default", DataConfig()),
@@ -227,6 +269,12 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "DILUTION_SEEDS": "root.dilution_seeds",
     },
     "03_overfitting_analysis": {"PROFILE": None, "MAX_NEW_TOKENS": None, "CURVE_SEEDS": None, "MAP_SAMPLES": None},
+    "04_unlearning": {
+        "PROFILE": None, "METHODS": None, "BOUNDED_SEEDS": None, "GAMMA": "unlearn.gamma",
+        "GAMMA_MODE": "unlearn.gamma_mode", "GAMMA_SWEEP": None, "LEVEL": "unlearn.level", "BIAS": "unlearn.bias",
+        "LAMBDA_REPLAY": "unlearn.lambda_replay", "LAMBDA_BIAS": "unlearn.lambda_bias",
+        "BUDGET_FRACTION": "unlearn.budget_fraction", "UNLEARN_LR": "unlearn.train.lr", "MAX_NEW_TOKENS": None,
+    },
 }
 _CHOICES = {"EMBEDDER": ("minilm", "tfidf")}
 
@@ -253,7 +301,18 @@ def _check_seed_list(v) -> None:
              "must be a non-empty list of integer seeds, e.g. [0]")
 
 
-_VALIDATORS = {"ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios, "MAX_NEW_TOKENS": _check_min_int(1),
+def _check_methods(v) -> None:
+    from .losses import FORGET_LOSSES
+    _require(isinstance(v, (list, tuple)) and len(v) > 0 and set(v) <= set(FORGET_LOSSES) and "bounded" in v,
+             f"must be a non-empty list from {sorted(FORGET_LOSSES)} that includes 'bounded'")
+
+
+def _check_floats(v) -> None:
+    _require(isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) for x in v), "must be a list of numbers")
+
+
+_VALIDATORS = {"METHODS": _check_methods, "GAMMA_SWEEP": _check_floats, "BOUNDED_SEEDS": _check_seed_list,
+               "ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios, "MAX_NEW_TOKENS": _check_min_int(1),
                "MAP_SAMPLES": _check_min_int(10), "CURVE_SEEDS": _check_seed_list}
 
 

@@ -247,3 +247,63 @@ def shift_summary(results: list[dict], field: str, stage: str = "cpt", reference
 def pooled(results: list[dict], stage: str, field: str, seed: int) -> dict[str, list[float]]:
     """{arm: values} of a per-sample field for one seed (for distribution plots)."""
     return {r["arm"]: r[stage][field] for r in results if r["seed"] == seed}
+
+
+def _eff(results, name, a_arm, b_arm, sizes, sign):
+    get, se = METRICS[name]
+    e = ev.effect(seed_values(results, a_arm, get), seed_values(results, b_arm, get),
+                  seed_values(results, a_arm, lambda r: se(r, sizes)), seed_values(results, b_arm, lambda r: se(r, sizes)))
+    return {**e, "metric": name, "a": a_arm, "b": b_arm, "expected_sign": sign, "verdict": ev.verdict(e, sign)}
+
+
+def claim_4(results: list[dict], sizes: dict[str, int], unlearned: str = "unlearned:bounded") -> dict:
+    """Claim 4 from seed spread: unlearning raises HSR over the synthetic arm, brings it back to the reference
+    arm's level (not significantly below it), and keeps the benchmark gain (not significantly below synthetic)."""
+    out = {"hsr_up_vs_synthetic": _eff(results, "HSR (SFT)", "synthetic", unlearned, sizes, +1),
+           "hsr_vs_reference": _eff(results, "HSR (SFT)", "reference", unlearned, sizes, +1),
+           "benchmark_kept_vs_synthetic": _eff(results, "benchmark_qa (CPT)", "synthetic", unlearned, sizes, +1),
+           "leakage_down_vs_synthetic": _eff(results, "leakage (SFT)", "synthetic", unlearned, sizes, -1)}
+    restored = out["hsr_vs_reference"]["verdict"] != "does not hold"
+    kept = out["benchmark_kept_vs_synthetic"]["verdict"] != "does not hold"
+    out["summary"] = {"hsr_restored_to_reference": restored, "benchmark_kept": kept,
+                      "claim4": "holds" if (restored and kept and out["hsr_up_vs_synthetic"]["verdict"] == "holds")
+                      else ("within noise" if restored and kept else "does not hold")}
+    return out
+
+
+def describe_claim_4(c4: dict) -> str:
+    """Plain-language statements of claim 4's verdicts, generated from the numbers."""
+    lines = []
+    for key, what in (("hsr_up_vs_synthetic", "HSR, unlearned vs synthetic (a rise expected)"),
+                      ("hsr_vs_reference", "HSR, unlearned vs reference (restored = not significantly below)"),
+                      ("benchmark_kept_vs_synthetic", "Q-A-form benchmark, unlearned vs synthetic (kept = not "
+                                                      "significantly below)"),
+                      ("leakage_down_vs_synthetic", "leakage after SFT, unlearned vs synthetic (a drop expected)")):
+        v = c4[key]
+        lines.append(f"- {what}: {v['a']} {v['a_mean']:.3f} → {v['b']} {v['b_mean']:.3f} (difference "
+                     f"{v['diff']:+.3f} ± {v['se']:.3f} SE, seeds {v['n_seeds']}): **{v['verdict']}**.")
+    s = c4["summary"]
+    lines.append(f"- **Claim 4 overall: {s['claim4']}** (HSR restored to the reference level: "
+                 f"{s['hsr_restored_to_reference']}; benchmark gain kept: {s['benchmark_kept']}).")
+    return "\n".join(lines)
+
+
+def cost_table(r02_arms: list[dict], unlearn_rows: list[dict]) -> list[dict]:
+    """Tokens and wall seconds of CPT (synthetic arm), the dilution arm's extra training, and each unlearning run;
+    `share_of_cpt_tokens` = tokens / synthetic CPT tokens (the paper: unlearning ≈ 0.33 %, dilution 100 %)."""
+    syn = [a for a in r02_arms if a["arm"] == "synthetic"]
+    cpt_tokens = float(np.mean([a["cpt_info"]["tokens"] for a in syn]))
+    rows = [{"what": "CPT, synthetic arm", "tokens": cpt_tokens,
+             "seconds": float(np.mean([a["cpt_info"]["train_seconds_this_run"] for a in syn]))}]
+    dil = [a for a in r02_arms if a["arm"] == "dilution"]
+    if dil:
+        rows.append({"what": "dilution (extra NonSynth after synthetic CPT)",
+                     "tokens": float(np.mean([a["cpt_info"]["tokens"] for a in dil])),
+                     "seconds": float(np.mean([a["cpt_info"]["train_seconds_this_run"] for a in dil]))})
+    for method in dict.fromkeys(r["arm"] for r in unlearn_rows):
+        sel = [r["unlearn_info"] for r in unlearn_rows if r["arm"] == method]
+        rows.append({"what": method, "tokens": float(np.mean([i["tokens"] for i in sel])),
+                     "seconds": float(np.mean([i["train_seconds_this_run"] for i in sel]))})
+    for r in rows:
+        r["share_of_cpt_tokens"] = r["tokens"] / cpt_tokens
+    return rows

@@ -207,7 +207,7 @@ def _quiet_transformers():
 
 def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainConfig, collate=None,
               snapshot_steps: tuple[int, ...] = (), meta: dict | None = None,
-              tokens_per_step: int | None = None) -> Path:
+              tokens_per_step: int | None = None, trainer_cls=None, trainer_kwargs: dict | None = None) -> Path:
     """Train with the HF Trainer into `out`; reuse a finished stage, resume an interrupted one. Returns out/final.
 
     `tokens_per_step` (for tokens/s and the token count): batch × block for packed data (the default); the
@@ -234,9 +234,12 @@ def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainCon
     )
     tokens_per_step = tokens_per_step or tcfg.batch_size * tcfg.block_size
     tokens = tokens_per_step * tcfg.max_steps
-    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate or default_data_collator,
-                      callbacks=[_progress_callback(tcfg.max_steps, tokens_per_step, name),
-                                 *([_snapshot_callback(snapshot_steps, out, tokenizer)] if snapshot_steps else [])])
+    callbacks = [_progress_callback(tcfg.max_steps, tokens_per_step, name)]
+    if snapshot_steps:
+        callbacks.append(_snapshot_callback(snapshot_steps, out, tokenizer))
+    trainer = (trainer_cls or Trainer)(model=model, args=args, train_dataset=dataset,
+                                       data_collator=collate or default_data_collator, callbacks=callbacks,
+                                       **(trainer_kwargs or {}))
     trainer.remove_callback(PrinterCallback)  # our tqdm bar shows the logs
     resume = any((out / "trainer").glob("checkpoint-*"))
     t0 = time.perf_counter()

@@ -70,3 +70,23 @@ def test_03_overfitting_analysis(tmp_path):
     assert res["verdict_text"].count("**") >= 2 * len(res["verdicts"])
     for path in res["figures"].values():
         assert (repo_root() / path).exists()
+
+
+def test_04_unlearning(tmp_path):
+    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+    run_notebook("02_pretrain_cpt_sft", tmp_path)
+    run_notebook("03_overfitting_analysis", tmp_path, MAP_SAMPLES=30)
+    res = run_notebook("04_unlearning", tmp_path, GAMMA_SWEEP=[1.0])
+    arms = {e["arm"] for e in res["evals"]}
+    assert arms == {f"unlearned:{m}" for m in ("bounded", "ga", "grad_diff", "npo", "simnpo")}
+    assert res["claim4"]["summary"]["claim4"] in ("holds", "does not hold", "within noise")
+    assert {"CPT, synthetic arm", "unlearned:bounded"} <= {c["what"] for c in res["costs"]}
+    assert set(res["ablation"]) == {"bounded γ-param=1.0", "bounded, no replay", "bounded, no bias mitigation"}
+    assert all(len(d["forget_nll"]) > 0 for d in res["dynamics"].values())
+    for path in res["figures"].values():
+        assert (repo_root() / path).exists()
+
+
+def test_04_rejects_unknown_method(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="METHODS"):
+        run_notebook("04_unlearning", tmp_path, METHODS=["bounded", "forget_everything"])
