@@ -23,16 +23,12 @@ from pathlib import Path
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from .config import DataConfig, config_hash
-from .instructions import make_instruction, sample_constraints
+from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
 from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
 
 SPLITS = ("nonsynth", "nonsynth_heldout", "synthqa", "synthqa_heldout", "sft", "ifeval", "benchmark")
-NEUTRAL_SENTENCES = {  # the format-neutral probe: options as biography sentences
-    "birth_date": "{name} was born on {v}.", "birth_city": "{name} was born in {v}.",
-    "university": "{name} studied at {v}.", "major": "{name} majored in {v}.",
-    "employer": "{name} works for {v}.", "work_city": "{name} works in {v}.",
-}
+NEUTRAL_SENTENCES = RESPONSE_SENTENCES  # the format-neutral probe: options as biography sentences
 
 
 def split_people(people: list[Person], heldout_fraction: float, seed: int) -> tuple[list[Person], list[Person]]:
