@@ -90,8 +90,11 @@ class TrainConfig:
     save_steps: int = 100        # Trainer checkpoints (for resuming)
     log_steps: int = 10
     seed: int = 0
+    sampling: str = "random"     # or "group_by_length" (batches of similar length: less padding, same examples)
 
     def __post_init__(self):
+        if self.sampling not in ("random", "group_by_length"):
+            raise ValueError(f"sampling must be 'random' or 'group_by_length', got {self.sampling!r}")
         for name in ("max_steps", "batch_size", "block_size", "save_steps", "log_steps"):
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
@@ -131,7 +134,8 @@ class SFTConfig:
 
     checkpoint_steps: tuple[int, ...] = (50, 100, 200, 300)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=400, batch_size=16, block_size=192,
-                                                                   lr=1e-3, warmup_steps=20, save_steps=100))
+                                                                   lr=1e-3, warmup_steps=20, save_steps=100,
+                                                                   sampling="group_by_length"))
 
     def __post_init__(self):
         _require(all(isinstance(s, int) and s > 0 for s in self.checkpoint_steps),
@@ -218,7 +222,7 @@ PROFILES: dict[str, Profile] = {
                                     save_steps=10, log_steps=5)),
         SFTConfig(checkpoint_steps=(5, 10),
                   train=TrainConfig(max_steps=15, batch_size=8, block_size=160, lr=1e-3, warmup_steps=2,
-                                    save_steps=5, log_steps=5)),
+                                    save_steps=5, log_steps=5, sampling="group_by_length")),
         UnlearnConfig(budget_fraction=0.5, snapshot_steps=(4,),
                       train=TrainConfig(max_steps=1, batch_size=8, block_size=96, lr=1e-3, warmup_steps=0,
                                         save_steps=4, log_steps=1, weight_decay=0.0)),
@@ -275,6 +279,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "LAMBDA_REPLAY": "unlearn.lambda_replay", "LAMBDA_BIAS": "unlearn.lambda_bias",
         "BUDGET_FRACTION": "unlearn.budget_fraction", "UNLEARN_LR": "unlearn.train.lr", "MAX_NEW_TOKENS": None,
     },
+    "05_figures": {"PROFILE": None, "RESULTS_DIR": None, "FIGURES_DIR": None, "REPORT_PATH": None},
 }
 _CHOICES = {"EMBEDDER": ("minilm", "tfidf")}
 

@@ -33,15 +33,58 @@ def run(profile: str, parameters: dict | None = None, only: list[str] | None = N
     return done
 
 
+def _final_lines(text: str) -> str:
+    """What a terminal would show of a stream with carriage-return progress bars: each line's last state."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def publish(profile: str = "default") -> list[Path]:
+    """Copy the executed notebooks of `profile` into notebooks/ so that readers see every table and figure inline:
+    the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
+    nbval re-runs them at the smoke size) and progress-bar streams are reduced to their final state."""
+    import nbformat
+
+    src = get_profile(profile).run_dir() / "notebooks"
+    done = []
+    for name in NOTEBOOKS:
+        path = src / f"{name}.ipynb"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    out["text"] = _final_lines(out["text"])
+        dest = repo_root() / "notebooks" / path.name
+        nbformat.write(nb, dest)
+        done.append(dest)
+    return done
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="default")
     parser.add_argument("--only", nargs="*", help="notebook names to run (default: all that exist)")
+    parser.add_argument("--publish", action="store_true",
+                        help="only copy the profile's executed notebooks (with outputs) into notebooks/")
     args = parser.parse_args(argv)
-    t0 = time.perf_counter()
+    if args.publish:
+        for path in publish(args.profile):
+            print("published", path)
+        return 0
+    t0, start_wall = time.perf_counter(), time.time()
     done = run(args.profile, only=args.only)
+    cfg = get_profile(args.profile)
     print(f"ran {len(done)} notebook(s) in {time.perf_counter() - t0:.0f} s; results JSON under "
-          f"{get_profile(args.profile).run_dir()}, figures under {get_profile(args.profile).figures_dir()}")
+          f"{cfg.run_dir()}, figures under {cfg.figures_dir()}")
+    summary = cfg.run_dir() / "05_figures.json"
+    if summary.exists() and summary.stat().st_mtime >= start_wall:
+        import json
+
+        from .report import headline_summary
+        rec = json.loads(summary.read_text())
+        print(headline_summary(rec["results"], rec["paths"]["report"], cfg.figures_dir()))
     return 0
 
 

@@ -96,11 +96,16 @@ def loss_curve(logs: dict[str, list[dict]], out_dir: Path, name: str = "loss_cur
     return save(fig, out_dir, name)
 
 
-ARM_COLORS = {"reference": "#1f77b4", "synthetic": "#d62728", "dilution": "#2ca02c", "unlearned": "#9467bd"}
+ARM_COLORS = {"reference": "#1f77b4", "synthetic": "#d62728", "dilution": "#2ca02c", "unlearned": "#9467bd",
+              "unlearned:bounded": "#9467bd"}
+
+
+_OTHER_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
 
 
 def _arm_color(arm: str, i: int):
-    return ARM_COLORS.get(arm, f"C{i % 10}")
+    """The arm's own colour (reference, synthetic, dilution, unlearned); others from a palette that avoids them."""
+    return ARM_COLORS.get(arm, _OTHER_COLORS[i % len(_OTHER_COLORS)])
 
 
 def distributions(values: dict[str, list[float]], xlabel: str, out_dir: Path, name: str, title: str = "") -> Path:
@@ -173,4 +178,66 @@ def grouped_bars(values: dict[str, dict[str, tuple[float, float]]], ylabel: str,
     if title:
         ax.set_title(title)
     ax.legend(fontsize=7)
+    return save(fig, out_dir, name)
+
+
+def benchmark_vs_following(summary: dict[str, dict], out_dir: Path, name: str = "benchmark_vs_hsr",
+                           title: str = "") -> Path:
+    """The headline: benchmark accuracy before SFT (x, two panels: Q-A form and format-neutral) against HSR after
+    SFT (y), one point per arm/method with ±std bars over seeds. Both axes: higher is better."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
+    for ax, key, label in ((axes[0], "benchmark_accuracy", "Q-A-form benchmark accuracy (before SFT)"),
+                           (axes[1], "benchmark_neutral", "format-neutral benchmark accuracy (before SFT)")):
+        for i, (arm, s) in enumerate(summary.items()):
+            col = _arm_color(arm, i)
+            ax.errorbar(s[key]["mean"], s["hsr"]["mean"], xerr=s[key]["std"], yerr=s["hsr"]["std"], fmt="o",
+                        color=col, capsize=3, label=f"{arm} (n={s['hsr']['n']})")
+            ax.annotate(arm, (s[key]["mean"], s["hsr"]["mean"]), fontsize=7, xytext=(4, 4),
+                        textcoords="offset points", color=col)
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("HSR after identical SFT (higher is better)")
+    axes[1].legend(fontsize=7, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return save(fig, out_dir, name)
+
+
+def unlearning_dynamics(dyn: dict[str, dict], tokens_per_step: dict[str, float], out_dir: Path,
+                        name: str = "unlearning_dynamics") -> Path:
+    """Four panels against unlearning tokens (thousands), one line per method: forget-set NLL (higher = more
+    forgotten), replay NLL (lower is better), the Q-A-form benchmark at snapshots (higher is better) and, before SFT,
+    the SynthQA-shaped leakage rate at snapshots (lower is better)."""
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    for i, (method, d) in enumerate(dyn.items()):
+        col = _arm_color(method, i)
+        k = tokens_per_step.get(method, 1.0) / 1000
+        axes[0].plot(np.asarray(d["step"]) * k, d["forget_nll"], color=col, label=method)
+        axes[1].plot(np.asarray(d["step"]) * k, d["replay_nll"], color=col, label=method)
+        snaps = sorted((int(s), v) for s, v in d["benchmark_qa_at_snapshots"].items())
+        axes[2].plot([s * k for s, _ in snaps], [v for _, v in snaps], marker="o", color=col, label=method)
+        follow = sorted((int(s), v["leak_rate"]) for s, v in d.get("following_before_sft_at_snapshots", {}).items())
+        axes[3].plot([s * k for s, _ in follow], [v for _, v in follow], marker="o", color=col, label=method)
+    for ax, lab in zip(axes, ("forget-set NLL (nats/token; higher = more forgotten)",
+                              "replay NonSynth NLL (nats/token; lower is better)",
+                              "Q-A-form benchmark accuracy (higher is better)",
+                              "leakage before SFT (lower is better)")):
+        ax.set_xlabel("unlearning tokens (thousands)")
+        ax.set_ylabel(lab, fontsize=8)
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    return save(fig, out_dir, name)
+
+
+def table_figure(rows: list[dict], out_dir: Path, name: str, title: str = "") -> Path:
+    """A table (list of row dicts, same keys) rendered as a figure, for PNG/PDF alongside the plots."""
+    cols = list(rows[0])
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.45 * len(cols)), 0.3 * len(rows) + 0.8))
+    ax.axis("off")
+    table = ax.table(cellText=[[str(r[c]) for c in cols] for r in rows], colLabels=cols, loc="center",
+                     cellLoc="center", bbox=[0, 0, 1, 1])
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table.scale(1, 1.3)
+    if title:
+        ax.set_title(title, fontsize=9)
     return save(fig, out_dir, name)

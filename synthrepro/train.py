@@ -231,6 +231,7 @@ def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainCon
         save_steps=tcfg.save_steps, save_total_limit=2, report_to="none", seed=tcfg.seed, data_seed=tcfg.seed,
         disable_tqdm=True, dataloader_num_workers=0, ddp_find_unused_parameters=False, bf16=bf16_supported(), use_cpu=not torch.cuda.is_available(),
         ddp_backend="gloo" if (ws > 1 and not torch.cuda.is_available()) else None, remove_unused_columns=False,
+        train_sampling_strategy=tcfg.sampling,
     )
     tokens_per_step = tokens_per_step or tcfg.batch_size * tcfg.block_size
     tokens = tokens_per_step * tcfg.max_steps

@@ -218,23 +218,32 @@ def unlearn_then_sft(profile, r02: dict, ucfg: UnlearnConfig, seed: int, do_sft:
     return row
 
 
-def dynamics(row: dict, ds, n_items: int = 200) -> dict:
-    """Forget/replay NLL per logged step (from the stage log) and the Q-A-form benchmark at each snapshot."""
+def dynamics(row: dict, ds, n_items: int = 200, n_prompts: int = 60, max_new_tokens: int = 80) -> dict:
+    """Forget/replay NLL per logged step (from the stage log), and at each snapshot (step 0 = θ₀, the synthetic CPT
+    model) the Q-A-form benchmark on the first `n_items` items and instruction following before SFT (HSR, SSR and
+    the SynthQA-shaped leakage rate — lower is better) on the first `n_prompts` prompts of the suite."""
     import json as _json
 
     from . import evaluate as ev
+    from .overfitting import instruction_metrics
     from .results import resolve_path
     final = resolve_path(row["cpt"])
     log = [r for r in _json.loads((final.parent / "log.json").read_text()) if "forget_nll" in r]
     info = stage_info(final.parent)
     points = {0: Path(info["start"]), info["steps"]: final}
     points.update({int(p.name.split("-")[1]): p for p in (final.parent / "steps").glob("step-*")})
-    items = list(ds["benchmark"])[:n_items]
+    items, prompts = list(ds["benchmark"])[:n_items], list(ds["ifeval"])[:n_prompts]
     tok = load_tokenizer(final)
-    bench = {str(s): ev.benchmark_accuracy(load_model(p), tok, items, "qa")["accuracy"] for s, p in sorted(points.items())}
+    bench, follow = {}, {}
+    for s, p in sorted(points.items()):
+        model = load_model(p)
+        bench[str(s)] = ev.benchmark_accuracy(model, tok, items, "qa")["accuracy"]
+        f, _ = instruction_metrics(model, tok, prompts, max_new_tokens)
+        follow[str(s)] = {k: f[k] for k in ("hsr", "ssr", "leak_rate")}
     return {"step": [r["step"] for r in log], "forget_nll": [r["forget_nll"] for r in log],
             "replay_nll": [r["replay_nll"] for r in log], "overshoot": [r["overshoot"] for r in log],
-            "gamma_mean": info["gamma_mean"], "benchmark_qa_at_snapshots": bench}
+            "gamma_mean": info["gamma_mean"], "benchmark_qa_at_snapshots": bench,
+            "following_before_sft_at_snapshots": follow, "n_prompts": len(prompts), "n_items": len(items)}
 
 
 def method_config(base: UnlearnConfig, method: str) -> UnlearnConfig:
@@ -261,5 +270,6 @@ def run_variants(profile, r02: dict, ds, variants: dict[str, UnlearnConfig], see
         d = dynamics(unlearn_then_sft(profile, r02, ucfg, seed, do_sft=False), ds)
         out[name] = {"forget NLL end": d["forget_nll"][-1], "replay NLL end": d["replay_nll"][-1],
                      "gamma (mean)": d["gamma_mean"], "max overshoot": max(d["overshoot"]),
-                     "benchmark (Q-A form) end": list(d["benchmark_qa_at_snapshots"].values())[-1]}
+                     "benchmark (Q-A form) end": list(d["benchmark_qa_at_snapshots"].values())[-1],
+                     "leakage before SFT, end": list(d["following_before_sft_at_snapshots"].values())[-1]["leak_rate"]}
     return out

@@ -37,12 +37,12 @@ def test_02_pretrain_cpt_sft(tmp_path):
     run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
     res = run_notebook("02_pretrain_cpt_sft", tmp_path)
     cfg = get_profile("smoke")
-    assert {r["arm"] for r in res["arms"]} == {"reference", "synthetic", "dilution"}
+    assert {r["arm"] for r in res["arms"]} == {"reference", "synthetic", "dilution", "synthetic@0.5"}
     for row in res["arms"]:
         assert (repo_root() / row["sft"] / "config.json").exists()
         assert sorted(int(k) for k in row["sft_curve"]) == [0, *cfg.sft.checkpoint_steps, cfg.sft.train.max_steps]
         share = row["cpt_info"]["synth_token_share"]
-        assert (share > 0) == (row["arm"] == "synthetic")
+        assert (share > 0) == row["arm"].startswith("synthetic")
     for path in res["figures"].values():
         assert (repo_root() / path).exists()
 
@@ -58,7 +58,7 @@ def test_03_overfitting_analysis(tmp_path):
     run_notebook("02_pretrain_cpt_sft", tmp_path)
     res = run_notebook("03_overfitting_analysis", tmp_path, MAP_SAMPLES=30)
     arms = {e["arm"] for e in res["evals"]}
-    assert arms == {"reference", "synthetic", "dilution"}
+    assert arms == {"reference", "synthetic", "dilution", "synthetic@0.5"}
     for e in res["evals"]:
         for stage in ("cpt", "sft"):
             assert 0.0 <= e[stage]["benchmark_qa"]["accuracy"] <= 1.0
@@ -90,3 +90,29 @@ def test_04_unlearning(tmp_path):
 def test_04_rejects_unknown_method(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="METHODS"):
         run_notebook("04_unlearning", tmp_path, METHODS=["bounded", "forget_everything"])
+
+
+FIXTURE = repo_root() / "tests" / "fixtures" / "recorded_smoke"
+
+
+def test_05_figures_from_recorded_fixture(tmp_path):
+    """Every figure, results.json/.md and the report from the recorded-results fixture alone (no models)."""
+    figs, report_path = tmp_path / "figures", tmp_path / "REPORT.md"
+    res = run_notebook("05_figures", tmp_path, RESULTS_DIR=str(FIXTURE), FIGURES_DIR=str(figs),
+                       REPORT_PATH=str(report_path))
+    expected = {"benchmark_vs_hsr", "tsne", "token_frequency_kde", "perplexity_distributions", "unlearning_dynamics",
+                "dose_response", "method_table", "cost_table"}
+    assert expected <= set(res["figures"])
+    for path in res["figures"].values():
+        assert path.endswith(".png") and (repo_root() / path).exists()
+        assert (repo_root() / path).with_suffix(".pdf").exists()
+    out = json.loads((figs / "results.json").read_text())
+    assert {"reference", "synthetic", "dilution", "unlearned"} <= set(out["tracks"]["world"]["arms"])
+    assert (figs / "results.md").exists()
+    text = report_path.read_text()
+    assert "## Claims, the paper beside ours" in text and "Claim 4 overall" in text
+
+
+def test_05_rejects_unknown_parameter(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter"):
+        run_notebook("05_figures", tmp_path, RESULTS_DIR=str(FIXTURE), FIGURE_DIR="x")
