@@ -84,10 +84,11 @@ def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") ->
 @torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 96, batch_size: int = 32,
              chat: bool = True) -> list[str]:
-    """Greedy generation, batched with left padding and KV cache; stops at `<|end|>` or EOS."""
+    """Greedy generation, batched with left padding and KV cache; stops at EOS (and at `<|end|>`, our chat
+    template's turn end, where the tokenizer has it). Works for any chat model with a chat template."""
     model.eval()
     tokenizer.padding_side = "left"
-    stop = [tokenizer.convert_tokens_to_ids(END), tokenizer.eos_token_id]
+    stop = [tokenizer.eos_token_id] + ([tokenizer.convert_tokens_to_ids(END)] if END in tokenizer.get_vocab() else [])
     texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                            tokenize=False) if chat else p for p in prompts]
     out = []

@@ -65,3 +65,25 @@ def ensure_checkpoint(out: Path | None = None) -> Path:
         shutil.rmtree(out)
     os.replace(tmp, out)  # readers never see half a checkpoint
     return out
+
+
+def evaluate_ifeval(model_dir: Path, n_prompts: int | None = 100, seed: int = 0, max_new_tokens: int = 256,
+                    batch_size: int = 16) -> dict:
+    """Generate greedy chat replies to IFEval prompts (a seeded subset of `n_prompts`, or all 541 with None) and
+    score them with Google's checkers (`ifeval.score`); adds the replies, the wall time and new tokens per second."""
+    import time
+
+    from . import ifeval
+    from .evaluate import generate
+    from .model import load_model
+    from transformers import AutoTokenizer
+
+    prompts = ifeval.load_prompts(n_prompts, seed)
+    tok, model = AutoTokenizer.from_pretrained(model_dir), load_model(model_dir)
+    t0 = time.perf_counter()
+    replies = generate(model, tok, [p["prompt"] for p in prompts], max_new_tokens, batch_size)
+    seconds = time.perf_counter() - t0
+    new_tokens = sum(len(tok(r, add_special_tokens=False)["input_ids"]) for r in replies)
+    return {**ifeval.score(prompts, replies), "replies": replies, "n_prompts": len(prompts), "seed": seed,
+            "max_new_tokens": max_new_tokens, "generation_seconds": round(seconds, 1),
+            "new_tokens_per_s": round(new_tokens / seconds, 1)}
