@@ -113,6 +113,8 @@ class CPTConfig:
 
     synth_ratio: float = 0.25           # share of CPT tokens that are SynthQA in the synthetic arm
     dilution_steps: int = 100           # extra NonSynth steps after the synthetic arm (dilution arm)
+    separator: str = "eos"              # token between packed documents: the tokenizer's EOS, or a special token
+    #                                     (SmolLM2: EOS is the chat turn end <|im_end|>; "<|endoftext|>" is the other)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=200, batch_size=16, lr=5e-4,
                                                                    save_steps=100))
 

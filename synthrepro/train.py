@@ -21,7 +21,7 @@ import torch
 
 from .config import CPT_ARMS, CPTConfig, ModelConfig, SFTConfig, TrainConfig, check_ratio, config_hash
 from .model import build_model, count_parameters, load_model
-from .tokenizer import END, load_tokenizer, train_tokenizer
+from .tokenizer import load_tokenizer, train_tokenizer
 
 # ---------------------------------------------------------------- data: packing and SFT examples
 
@@ -83,11 +83,16 @@ class BlockDataset(torch.utils.data.Dataset):
 
 
 def sft_example(tokenizer, prompt: str, response: str, max_len: int) -> dict:
-    """Chat-formatted ids with labels −100 on the prompt (loss on the response and its closing `<|end|>` only)."""
-    prompt_text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                                tokenize=False)
+    """Chat-formatted ids with labels −100 on the prompt (loss on the response and the chat template's own turn end
+    only — `<|end|>` for the world's tokenizer, `<|im_end|>` for SmolLM2's)."""
+    user = [{"role": "user", "content": prompt}]
+    prompt_text = tokenizer.apply_chat_template(user, add_generation_prompt=True, tokenize=False)
+    full = tokenizer.apply_chat_template(user + [{"role": "assistant", "content": response}], tokenize=False)
+    if not full.startswith(prompt_text):
+        raise ValueError("the tokenizer's chat template does not extend the generation prompt with the reply; "
+                         "SFT masking needs a template where it does")
     p = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    r = tokenizer(response + END, add_special_tokens=False)["input_ids"]
+    r = tokenizer(full[len(prompt_text):].rstrip(), add_special_tokens=False)["input_ids"]
     ids = (p + r)[:max_len]
     labels = ([-100] * len(p) + r)[:max_len]
     return {"input_ids": ids, "labels": labels}
@@ -320,12 +325,17 @@ def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, see
         r_arm = 0.0
     else:
         start, r_arm = base, (r if arm == "synthetic" else 0.0)
-    out = stage_dir(run_dir, f"cpt_{arm}", checkpoint_id(start), manifest["config_hash"], tcfg, r_arm)
+    sep_key = [] if cfg.separator == "eos" else [cfg.separator]  # the world track's stage keys stay as they were
+    out = stage_dir(run_dir, f"cpt_{arm}", checkpoint_id(start), manifest["config_hash"], tcfg, r_arm, *sep_key)
     if stage_info(out):
         return out / "final"
+    sep_id = tok.eos_token_id if cfg.separator == "eos" else tok.convert_tokens_to_ids(cfg.separator)
+    if sep_id is None or (cfg.separator != "eos" and cfg.separator not in tok.get_vocab()):
+        raise ValueError(f"separator {cfg.separator!r} is not a token of {start}'s tokenizer; use 'eos' or one of its "
+                         f"special tokens {tok.all_special_tokens}")
     nonsynth = tokenize_texts(tok, ds["nonsynth"]["text"])
     synth = tokenize_texts(tok, ds["synthqa"]["text"]) if r_arm > 0 else None
-    blocks, share = pack_blocks(nonsynth, tcfg.max_steps * tcfg.batch_size, tcfg.block_size, tok.eos_token_id,
+    blocks, share = pack_blocks(nonsynth, tcfg.max_steps * tcfg.batch_size, tcfg.block_size, sep_id,
                                 seed + 1000, synth, r_arm)
     return run_stage(out, f"cpt_{arm}", lambda: load_model(start), BlockDataset(blocks), tok, tcfg,
                      meta={"arm": arm, "synth_ratio": r_arm, "synth_token_share": round(share, 4),
