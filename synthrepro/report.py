@@ -235,10 +235,10 @@ def method_table(rec: dict[str, dict]) -> list[dict]:
     method = default_method(rec)
     summary = arm_summary(all_evals(rec), method)
     costs = {c["what"]: c for c in rec["04_unlearning"]["costs"]}
+    costs["dilution"] = costs.get("dilution (extra NonSynth after synthetic CPT)")  # cost_table's row name
     rows = []
     for arm, s in summary.items():
-        c = costs.get(s["recorded_arm"], costs.get("dilution (extra NonSynth after synthetic CPT)")
-                      if arm == "dilution" else None)
+        c = costs.get(s["recorded_arm"])
         rows.append({"arm / method": arm, "seeds": len(s["seeds"]),
                      "benchmark Q-A": _fmt(s["benchmark_accuracy"]), "benchmark neutral": _fmt(s["benchmark_neutral"]),
                      "HSR": _fmt(s["hsr"]), "SSR": _fmt(s["ssr"]), "leakage": _fmt(s["leak_rate"]),
@@ -264,6 +264,22 @@ def dose_response(rec: dict[str, dict], seed: int | None = None) -> dict[str, di
     for key in ("benchmark_accuracy", "benchmark_neutral", "hsr", "ssr"):
         get = of.METRICS[RESULT_METRICS[key][0]][0]
         out[key] = {"x": [r for r, _ in pts], "mean": [get(e) for _, e in pts], "std": [0.0] * len(pts)}
+    return out
+
+
+def unlearning_summary(r04: dict) -> dict:
+    """Per unlearning method (first seed): tokens per step, mean γ, largest overshoot past γ (nats/token), and the
+    pre-SFT leakage rate at the first and last snapshot (lower is better; None where not recorded)."""
+    out = {}
+    for r in r04["rows"]:
+        d = r04["dynamics"].get(r["arm"])
+        if d is None or r["arm"] in out:
+            continue
+        snaps = sorted(d.get("following_before_sft_at_snapshots", {}).items(), key=lambda kv: int(kv[0]))
+        out[r["arm"]] = {"tokens_per_step": r["unlearn_info"]["tokens"] / r["unlearn_info"]["steps"],
+                         "gamma_mean": d["gamma_mean"], "max_overshoot": max(d["overshoot"]),
+                         "leak_start": snaps[0][1]["leak_rate"] if snaps else None,
+                         "leak_end": snaps[-1][1]["leak_rate"] if snaps else None}
     return out
 
 

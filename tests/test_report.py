@@ -65,3 +65,11 @@ def test_claim_4_needs_hsr_back_to_reference(rec):
 def test_missing_notebook_result_names_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="run notebook 01_data_synthesis first"):
         report.load_recorded(tmp_path)
+
+
+def test_unlearning_summary_per_method(rec):
+    ul = report.unlearning_summary(rec["04_unlearning"])
+    assert set(ul) == set(rec["04_unlearning"]["dynamics"])
+    for u in ul.values():
+        assert u["tokens_per_step"] > 0 and u["max_overshoot"] == u["max_overshoot"]
+        assert u["leak_start"] is None or 0.0 <= u["leak_start"] <= 1.0
