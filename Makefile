@@ -1,4 +1,5 @@
-# synthrepro: `make repro` runs the whole pipeline on the embedded default; `make test` runs every test.
+# synthrepro: `make repro` runs the whole pipeline on the embedded default; `make test` runs every test;
+# `make repro-pretrained` runs the same notebooks on SmolLM2-135M-Instruct with IFEval (the pretrained track).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro test clean-runs
+.PHONY: setup repro repro-pretrained repro-pretrained-verdicts test clean-runs
 
 setup: $(STAMP)
 
@@ -24,6 +25,15 @@ $(STAMP): pyproject.toml
 
 repro: setup
 	$(PY) -m synthrepro.pipeline --profile $(PROFILE)
+
+# The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
+repro-pretrained: setup
+	$(PY) -m synthrepro.pipeline --profile pretrained
+
+# Its verdict run: all 541 IFEval prompts for the arms and `bounded` the claims compare (no ratio sweep, no baseline
+# methods), reusing every stage `make repro-pretrained` trained; figures to figures/pretrained/ifeval-541/.
+repro-pretrained-verdicts: setup
+	$(PY) -m synthrepro.pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p 'SWEEP_RATIOS=[]' -p 'METHODS=[bounded]'
 
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests

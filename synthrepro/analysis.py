@@ -148,3 +148,17 @@ def compare_sets(nonsynth: list[str], synthqa: list[str], embedder: str, map_sam
                overlap_embedding=overlap_score(emb, np.array(labels)),
                overlap_tsne=overlap_score(points, np.array(labels)))
     return out
+
+
+def generator_summary(rows: list[dict], qa_info: dict, examples: int = 3) -> dict[str, dict]:
+    """Per SynthQA generator: rows, share of the SynthQA set, distinct-1/2/3 (lower = more uniform), template share and
+    a few example pairs; for the model-based generator also its documents, pairs parsed and kept (kept = the
+    answer occurs in the source biography) and seconds."""
+    out = {}
+    for name in qa_info.get("generators", []):
+        texts = [r["text"] for r in rows if r.get("generator", name) == name]
+        out[name] = {"rows": len(texts), "share of SynthQA": len(texts) / max(len(rows), 1),
+                     **format_uniformity(texts), "examples": texts[:examples]}
+        if name == "model_based" and "model_based" in qa_info:
+            out[name].update({k: v for k, v in qa_info["model_based"].items()})
+    return out

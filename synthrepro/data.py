@@ -5,7 +5,10 @@ Splits (people are split into *train* people and *held-out* people):
 - `nonsynth_heldout`: extra biographies never trained on (perplexity / distribution-shift analysis).
 - `synthqa`: uniform Q-A pairs about train people only (the forget set in unlearning).
 - `synthqa_heldout`: Q-A pairs about held-out people — analysis only, never trained on.
-- `sft`: constrained instructions about train people, train phrasings, with reference responses.
+- `sft`: constrained instructions about train people, train phrasings, with reference responses — or, with
+  `sft_source="alpacaeval"` (the pretrained track), AlpacaEval's instructions with their reference outputs.
+- `sft_heldout` (AlpacaEval or hub SFT data only): instructions with reference outputs kept out of SFT
+  (response-NLL analysis).
 - `ifeval`: the instruction-following suite: held-out people, held-out phrasings, levels 1–5.
 - `benchmark`: 4-option multiple choice about held-out people, in two forms (Q-A shaped and neutral).
 """
@@ -27,7 +30,6 @@ from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constrain
 from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
 
-SPLITS = ("nonsynth", "nonsynth_heldout", "synthqa", "synthqa_heldout", "sft", "ifeval", "benchmark")
 NEUTRAL_SENTENCES = RESPONSE_SENTENCES  # the format-neutral probe: options as biography sentences
 
 
@@ -82,15 +84,74 @@ def instruction_rows(people: list[Person], n: int, levels: list[int], split: str
 
 
 def make_qa_generator(cfg: DataConfig) -> QAGenerator:
-    """The configured QA generator (rule-based, or a local transformers causal LM)."""
+    """The configured QA generator: rule-based, or a transformers causal LM (`qa_model_path`: a local directory, or
+    "smollm2" for the shipped SmolLM2-135M-Instruct). With "both", the model-based one (the rule-based one is
+    always at hand)."""
     if cfg.qa_generator == "rule_based":
         return RuleBasedQAGenerator()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(cfg.qa_model_path)
-    model = AutoModelForCausalLM.from_pretrained(cfg.qa_model_path).eval()
+    from .model import load_model
+    from .tokenizer import load_tokenizer
+    path = cfg.qa_model_path
+    if path == "smollm2":
+        from .pretrained import ensure_checkpoint
+        path = ensure_checkpoint()
+    tok, model = load_tokenizer(path), load_model(path).eval()
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return ModelQAGenerator(model, tok)
+
+
+def synthqa_rows(cfg: DataConfig, train: list[Person], documents: dict[str, list[str]]) -> tuple[list[dict], dict]:
+    """SynthQA about the train people from the configured generator(s) — with "both", the rule-based pairs for every
+    train person plus the model-based pairs for the first `model_qa_people` — and a summary (generator names, rows
+    per generator, the model-based generator's parse/keep statistics)."""
+    rows, info = [], {"generators": []}
+    if cfg.qa_generator in ("rule_based", "both"):
+        rows += RuleBasedQAGenerator().generate(train)
+        info["generators"].append("rule_based")
+    if cfg.qa_generator in ("model_based", "both"):
+        generator = make_qa_generator(cfg if cfg.qa_generator == "model_based"
+                                      else DataConfig(**{**cfg.__dict__, "qa_generator": "model_based"}))
+        people = train[: cfg.model_qa_people] if cfg.model_qa_people else train
+        rows += generator.generate(people, documents)
+        info["generators"].append(generator.name)
+        info["model_based"] = {"people": len(people), **getattr(generator, "stats", {})}
+    info["rows"] = {g: sum(r["generator"] == g for r in rows) for g in info["generators"]}
+    return rows, info
+
+
+def hub_rows(spec: str, n: int | None = None) -> list[dict]:
+    """The first `n` rows (all with None) of a dataset's train split: a local folder of JSON/JSONL files (absolute, or
+    relative to the repository root: what the tests use), else a Hugging Face hub id, "name" or "name:config",
+    streamed (needs the network: the `paper` profile)."""
+    import itertools
+
+    from datasets import load_dataset
+
+    from .config import repo_root
+    local = Path(spec) if Path(spec).is_absolute() else repo_root() / spec
+    if local.is_dir():
+        rows = load_dataset(str(local), split="train")
+        return [rows[i] for i in range(min(n, len(rows)) if n else len(rows))]
+    name, _, config = spec.partition(":")
+    return list(itertools.islice(load_dataset(name, config or None, split="train", streaming=True), n))
+
+
+def sft_rows(cfg: DataConfig) -> tuple[list[dict], list[dict]]:
+    """Instruction-response rows from AlpacaEval (805 instructions with reference outputs, shipped) or an Alpaca-style
+    dataset (`sft_hub`: instruction, optional input, output) as (SFT rows, held-out rows), shuffled by the seed;
+    each row {"prompt", "response", "source"}."""
+    if cfg.sft_source == "alpacaeval":
+        from .ifeval import load_alpaca
+        rows = [{"prompt": r["instruction"], "response": r["output"], "source": r["dataset"]} for r in load_alpaca()]
+    else:
+        rows = [{"prompt": r["instruction"] + (f"\n\n{r['input']}" if r.get("input") else ""), "response": r["output"],
+                 "source": cfg.sft_hub} for r in hub_rows(cfg.sft_hub)]
+    if len(rows) <= cfg.sft_heldout:
+        raise ValueError(f"{cfg.sft_source} has {len(rows)} rows, not more than sft_heldout={cfg.sft_heldout}; "
+                         "lower sft_heldout")
+    random.Random(cfg.seed + 14).shuffle(rows)
+    return rows[cfg.sft_heldout:], rows[:cfg.sft_heldout]
 
 
 def load_jsonl(path: str | Path, required_keys: tuple[str, ...] = ("text",)) -> list[dict]:
@@ -122,25 +183,34 @@ def build_world(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> t
     nonsynth = biographies(people, cfg.bios_per_person, cfg.seed + 10)
     if custom_nonsynth:
         nonsynth += [{"person": r.get("person", ""), "text": r["text"]} for r in load_jsonl(custom_nonsynth)]
+    if cfg.hub_nonsynth:
+        nonsynth += [{"person": "", "text": r["text"]} for r in hub_rows(cfg.hub_nonsynth, cfg.hub_nonsynth_docs)]
     documents: dict[str, list[str]] = {}
     for row in nonsynth:
         documents.setdefault(row["person"], []).append(row["text"])
-    generator = make_qa_generator(cfg)
+    synthqa, qa_info = synthqa_rows(cfg, train, documents)
     levels = list(range(1, 6))
+    if cfg.sft_source != "world":
+        sft, sft_heldout = sft_rows(cfg)
+    else:
+        sft, sft_heldout = instruction_rows(train, cfg.sft_prompts, list(cfg.sft_levels), "train", cfg.seed + 12,
+                                            cfg.question_share), None
     splits = {
         "nonsynth": nonsynth,
         "nonsynth_heldout": biographies(people, cfg.heldout_bios_per_person, cfg.seed + 11),
-        "synthqa": generator.generate(train, documents),
+        "synthqa": synthqa,
         "synthqa_heldout": RuleBasedQAGenerator().generate(held),
-        "sft": instruction_rows(train, cfg.sft_prompts, list(cfg.sft_levels), "train", cfg.seed + 12,
-                                cfg.question_share),
+        "sft": sft,
         "ifeval": instruction_rows(held, cfg.eval_prompts_per_level * 5, levels, "eval", cfg.seed + 13,
                                    cfg.question_share),
         "benchmark": benchmark_items(held, cfg.benchmark_attributes_per_person, cfg.seed, people),
     }
+    if sft_heldout is not None:
+        splits["sft_heldout"] = sft_heldout
     summary = {"people": len(people), "train_people": len(train), "heldout_people": len(held),
                "people_rows": [p.to_dict() | {"heldout": p in held} for p in people],
-               "qa_generator": generator.name, "build_seconds": round(time.perf_counter() - t0, 2)}
+               "qa_generator": "+".join(qa_info["generators"]), "qa": qa_info,
+               "build_seconds": round(time.perf_counter() - t0, 2)}
     return splits, summary
 
 
@@ -205,7 +275,7 @@ def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, ou
     """Save every split with `datasets` (Arrow) plus manifest.json; returns the manifest."""
     manifest = {
         "config": {**cfg.__dict__, "sft_levels": list(cfg.sft_levels)}, "config_hash": config_hash(cfg),
-        "seed": cfg.seed, "qa_generator": summary["qa_generator"],
+        "seed": cfg.seed, "qa_generator": summary["qa_generator"], "qa": summary["qa"],
         "people": {k: summary[k] for k in ("people", "train_people", "heldout_people")},
         "splits": {},
     }

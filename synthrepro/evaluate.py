@@ -13,7 +13,7 @@ import re
 import torch
 
 from .instructions import check_all, facts_correct
-from .tokenizer import END
+from .tokenizer import chat_texts, document_start_id, stop_ids
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -29,26 +29,28 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 @torch.no_grad()
 def continuation_logprobs(model, tokenizer, contexts: list[str], continuations: list[str],
-                          batch_size: int = 32) -> list[tuple[float, int]]:
-    """(sum of log p(continuation tokens | context), number of continuation tokens) for each pair."""
+                          batch_size: int = 32, max_continuation_tokens: int | None = None) -> list[tuple[float, int]]:
+    """(sum of log p(continuation tokens | context), number of continuation tokens) for each pair; with
+    `max_continuation_tokens`, only the first that many tokens of each continuation are scored."""
     model.eval()
     out = []
-    pad = tokenizer.pad_token_id
+    pad, start = tokenizer.pad_token_id, document_start_id(tokenizer)
     for i in range(0, len(contexts), batch_size):
         ctx_ids = tokenizer(contexts[i:i + batch_size], add_special_tokens=False)["input_ids"]
         cont_ids = tokenizer(continuations[i:i + batch_size], add_special_tokens=False)["input_ids"]
-        seqs = [[tokenizer.eos_token_id] + c + d for c, d in zip(ctx_ids, cont_ids)]  # EOS as a document start
+        cont_ids = [d[:max_continuation_tokens] for d in cont_ids] if max_continuation_tokens else cont_ids
+        seqs = [[start] + c + d for c, d in zip(ctx_ids, cont_ids)]  # a document start, as in (continued) pre-training
         n = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), n), pad, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for j, s in enumerate(seqs):
             ids[j, :len(s)] = torch.tensor(s)
             mask[j, :len(s)] = 1
-        logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        logits = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).logits
         for j, (c, d) in enumerate(zip(ctx_ids, cont_ids)):
-            start = 1 + len(c)
-            targets = torch.tensor(d)
-            lp = logp[j, start - 1:start - 1 + len(d)].gather(1, targets[:, None]).sum().item()
+            first = len(c)  # the position that predicts the first continuation token (after the document start)
+            logp = torch.log_softmax(logits[j, first:first + len(d)].float(), dim=-1)  # only the scored positions
+            lp = logp.gather(1, torch.tensor(d, device=logp.device)[:, None]).sum().item()
             out.append((lp, len(d)))
     return out
 
@@ -84,21 +86,28 @@ def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") ->
 @torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 96, batch_size: int = 32,
              chat: bool = True) -> list[str]:
-    """Greedy generation, batched with left padding and KV cache; stops at EOS (and at `<|end|>`, our chat
-    template's turn end, where the tokenizer has it). Works for any chat model with a chat template."""
+    """Greedy generation, batched with left padding and KV cache; stops at EOS and at the chat turn end
+    (`tokenizer.stop_ids`). Works for any chat model with a chat template."""
     model.eval()
     tokenizer.padding_side = "left"
-    stop = [tokenizer.eos_token_id] + ([tokenizer.convert_tokens_to_ids(END)] if END in tokenizer.get_vocab() else [])
+    stop = stop_ids(tokenizer)
     texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                            tokenize=False) if chat else p for p in prompts]
     out = []
     for i in range(0, len(texts), batch_size):
-        enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop,
                              pad_token_id=tokenizer.pad_token_id, use_cache=True)
         for row in gen[:, enc["input_ids"].shape[1]:]:
             out.append(tokenizer.decode(row, skip_special_tokens=True).strip())
     return out
+
+
+def generation_model(model, bf16: bool):
+    """`model` cast to bfloat16 for generation when `bf16` is asked for and the hardware is fast at it (a CUDA GPU
+    with bf16, or a CPU with AVX-512 BF16 / AMX: 2× faster than float32 on such a 2-core CPU); else unchanged."""
+    from .train import bf16_supported
+    return model.to(torch.bfloat16) if bf16 and bf16_supported() else model
 
 
 _QA_MARKER = re.compile(r"^\s*(Question|Answer)\s*:", re.M | re.I)
@@ -174,11 +183,13 @@ def per_sample_nll(model, tokenizer, texts: list[str], batch_size: int = 32) -> 
     return [-lp / max(n, 1) for lp, n in scores]
 
 
-def response_nll(model, tokenizer, prompts: list[str], responses: list[str], batch_size: int = 32) -> list[float]:
-    """Mean token NLL (nats) of each reference response (with its closing `<|end|>`) given its chat prompt."""
-    ctx = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                         tokenize=False) for p in prompts]
-    scores = continuation_logprobs(model, tokenizer, ctx, [r + END for r in responses], batch_size)
+def response_nll(model, tokenizer, prompts: list[str], responses: list[str], batch_size: int = 32,
+                 max_tokens: int | None = None) -> list[float]:
+    """Mean token NLL (nats) of each reference response, as the chat template writes it (with its turn end), given
+    its chat prompt; with `max_tokens`, of the response's first that many tokens."""
+    pairs = [chat_texts(tokenizer, p, r) for p, r in zip(prompts, responses)]
+    scores = continuation_logprobs(model, tokenizer, [c for c, _ in pairs], [r for _, r in pairs], batch_size,
+                                   max_tokens)
     return [-lp / max(n, 1) for lp, n in scores]
 
 
@@ -200,9 +211,9 @@ def next_token_distributions(model, tokenizer, prompts: list[str], batch_size: i
                                            tokenize=False) for p in prompts]
     out = []
     for i in range(0, len(texts), batch_size):
-        enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         logits = model(**enc).logits[:, -1].float()
-        out.append(torch.log_softmax(logits, dim=-1))
+        out.append(torch.log_softmax(logits, dim=-1).cpu())
     return torch.cat(out)
 
 
@@ -219,10 +230,10 @@ def mean_pooled_hidden(model, tokenizer, texts: list[str], batch_size: int = 32)
     tokenizer.padding_side = "right"
     out = []
     for i in range(0, len(texts), batch_size):
-        enc = tokenizer(list(texts[i:i + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False)
-        hidden = model(**enc, output_hidden_states=True).hidden_states[-1]
+        enc = tokenizer(list(texts[i:i + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        hidden = model(**enc, output_hidden_states=True).hidden_states[-1].float()
         mask = enc["attention_mask"].unsqueeze(-1).float()
-        out.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
+        out.append(((hidden * mask).sum(1) / mask.sum(1)).cpu().numpy())
     tokenizer.padding_side = "left"
     return np.concatenate(out)
 

@@ -19,11 +19,18 @@ def build_model(cfg: ModelConfig, vocab_size: int, seed: int):
     return LlamaForCausalLM(config)
 
 
-def load_model(path_or_name: str | Path, dtype=None):
-    """Any causal LM: a checkpoint directory written by a stage, or a Hugging Face model path (same function)."""
+def default_device() -> str:
+    """"cuda" where a GPU is visible, else "cpu": where models are loaded for evaluation and unlearning."""
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(path_or_name: str | Path, dtype=None, device: str | None = None):
+    """Any causal LM: a checkpoint directory written by a stage, or a Hugging Face model path (same function), on
+    `device` (default: `default_device()`; training stages load on "cpu" and let the Trainer place the model)."""
     from transformers import AutoModelForCausalLM
     kwargs = {"dtype": dtype} if dtype is not None else {}
-    return AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs)
+    return AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs).to(device or default_device())
 
 
 def count_parameters(model) -> int:

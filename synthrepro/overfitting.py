@@ -13,65 +13,93 @@ from tqdm.auto import tqdm
 
 from . import evaluate as ev
 from .analysis import overlap_score, tsne_2d
+from .config import EvalConfig
 from .model import load_model
 from .results import resolve_path
+from .suites import make_suite, probe, reference_pairs
 from .tokenizer import load_tokenizer
 
 IF_KEYS = ("hsr", "ssr", "hsr_loose", "ssr_loose", "fact_accuracy", "leak_rate", "leak_qa_marker", "leak_bare_answer")
 
 
-def instruction_metrics(model, tok, rows: list[dict], max_new_tokens: int, batch_size: int = 50) -> tuple[dict, list[str]]:
-    """Instruction-following metrics on `rows` and the generated responses."""
-    responses = ev.generate(model, tok, [r["prompt"] for r in rows], max_new_tokens, batch_size)
-    return ev.score_instruction_following(rows, responses), responses
+def instruction_metrics(model, tok, suite, ecfg: EvalConfig) -> tuple[dict, list[str]]:
+    """Instruction-following metrics of `model` on `suite` (see `suites`) and the generated responses; generation
+    in bf16 where `ecfg.generation_bf16` asks for it and the hardware is fast at it."""
+    model = ev.generation_model(model, ecfg.generation_bf16)
+    responses = ev.generate(model, tok, suite.prompts, ecfg.max_new_tokens, ecfg.batch_size)
+    return suite.score(responses), responses
 
 
-def evaluate_arm(row: dict, ds, max_new_tokens: int = 80, curve: bool = True) -> dict:
+def likelihood_metrics(model, tok, ds, ecfg: EvalConfig) -> dict:
+    """The benchmark in both forms (accuracy, higher is better) and per-sample NLL on held-out NonSynth (nats/token)."""
+    heldout = list(ds["nonsynth_heldout"]["text"])[: ecfg.heldout_texts]
+    bench = list(ds["benchmark"])
+    return {"benchmark_qa": ev.benchmark_accuracy(model, tok, bench, "qa"),
+            "benchmark_neutral": ev.benchmark_accuracy(model, tok, bench, "neutral"),
+            "nll_nonsynth_heldout": ev.per_sample_nll(model, tok, heldout)}
+
+
+def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, response_nll: bool = True) -> dict:
+    """One checkpoint: the likelihood metrics (unless `likelihoods` is False), the response NLLs of the reference
+    pairs (unless `response_nll` is False), then instruction following on `suite` with a few example replies."""
+    model, tok = load_model(path), load_tokenizer(path)
+    res = likelihood_metrics(model, tok, ds, ecfg) if likelihoods else {}
+    if response_nll:
+        prompts, responses = reference_pairs(ds, ecfg)
+        res["nll_sft_responses"] = ev.response_nll(model, tok, prompts, responses, max_tokens=ecfg.response_tokens)
+    follow, replies = instruction_metrics(model, tok, suite, ecfg)
+    res.update(following=follow, response_words=[len(r.split()) for r in replies],
+               examples=[{"prompt": p, "response": x} for p, x in zip(suite.prompts[:5], replies[:5])])
+    return res
+
+
+def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True) -> dict:
     """Everything measured for one (arm, seed): the CPT model (before SFT) and the SFT model (after), plus the
-    instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`."""
+    instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`.
+
+    Before SFT and along SFT, instruction following is measured on the probe (`ecfg.probe_prompts`; the whole suite
+    by default); after SFT on the whole suite."""
     t0 = time.perf_counter()
-    bench, ifeval = list(ds["benchmark"]), list(ds["ifeval"])
-    heldout_texts = list(ds["nonsynth_heldout"]["text"])
+    suite, small = make_suite(ecfg, ds), probe(ecfg, ds)
     out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"]}
-    for stage, ckpt in (("cpt", row["cpt"]), ("sft", row["sft"])):
-        path = resolve_path(ckpt)
-        model, tok = load_model(path), load_tokenizer(path)
-        res = {"benchmark_qa": ev.benchmark_accuracy(model, tok, bench, "qa"),
-               "benchmark_neutral": ev.benchmark_accuracy(model, tok, bench, "neutral"),
-               "nll_nonsynth_heldout": ev.per_sample_nll(model, tok, heldout_texts),
-               "nll_sft_responses": ev.response_nll(model, tok, [r["prompt"] for r in ifeval],
-                                                    [r["response"] for r in ifeval])}
-        follow, responses = instruction_metrics(model, tok, ifeval, max_new_tokens)
-        res["following"] = follow
-        res["response_words"] = [len(r.split()) for r in responses]
-        res["examples"] = [{"prompt": r["prompt"], "response": x} for r, x in zip(ifeval[:5], responses[:5])]
-        out[stage] = res
+    both = ecfg.all_metrics_both_stages
+    out["cpt"] = evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, response_nll=both)
+    out["sft"] = evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=both)
     out["curve"] = {"0": _curve_point(out["cpt"]["following"]),
                     str(max(int(k) for k in row["sft_curve"])): _curve_point(out["sft"]["following"])}
     if curve:
         tok = load_tokenizer(resolve_path(row["sft"]))
         for step, ckpt in row["sft_curve"].items():
             if step not in out["curve"]:
-                follow, _ = instruction_metrics(load_model(resolve_path(ckpt)), tok, ifeval, max_new_tokens)
+                follow, _ = instruction_metrics(load_model(resolve_path(ckpt)), tok, small, ecfg)
                 out["curve"][step] = _curve_point(follow)
     out["curve"] = dict(sorted(out["curve"].items(), key=lambda kv: int(kv[0])))
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
 
+def evaluate_base(base, ds, ecfg: EvalConfig) -> dict:
+    """The starting model itself (the pretrained track's SmolLM2-135M-Instruct, before any CPT): likelihood metrics,
+    response NLLs and instruction following on the whole suite — the point every arm moves away from."""
+    t0 = time.perf_counter()
+    out = evaluate_model(resolve_path(base), ds, ecfg, make_suite(ecfg, ds))
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
 def _curve_point(follow: dict) -> dict:
-    return {k: follow[k] for k in IF_KEYS}
+    return {k: follow[k] for k in IF_KEYS if k in follow}
 
 
-def evaluate_arms(arms: list[dict], ds, max_new_tokens: int, curve_seeds: tuple[int, ...]) -> list[dict]:
+def evaluate_arms(arms: list[dict], ds, ecfg: EvalConfig, curve_seeds: tuple[int, ...]) -> list[dict]:
     """`evaluate_arm` for every (arm, seed) of notebook 02, with a progress bar; SFT curves for `curve_seeds`."""
-    return [evaluate_arm(r, ds, max_new_tokens, curve=r["seed"] in curve_seeds)
+    return [evaluate_arm(r, ds, ecfg, curve=r["seed"] in curve_seeds)
             for r in tqdm(arms, desc="evaluating arms", unit="arm")]
 
 
-def next_token_shift(arms: list[dict], ds, reference: str = "reference") -> dict:
-    """Mean next-token KL(reference SFT ‖ arm SFT) on the instruction prompts, per arm and seed (nats)."""
-    prompts = list(ds["ifeval"]["prompt"])
+def next_token_shift(arms: list[dict], ds, ecfg: EvalConfig, reference: str = "reference") -> dict:
+    """Mean next-token KL(reference SFT ‖ arm SFT) on the probe's instruction prompts, per arm and seed (nats)."""
+    prompts = probe(ecfg, ds).prompts
     dists = {}
     for r in arms:
         path = resolve_path(r["sft"])
@@ -150,11 +178,24 @@ METRICS = {  # name → (getter over one evaluate_arm result, its evaluation-sam
 }
 
 
+def measured(results: list[dict], name: str) -> bool:
+    """Whether every result holds metric `name` (a track measures only some: IFEval has no fact accuracy, the
+    pretrained track scores the benchmark before SFT only)."""
+    try:
+        for r in results:
+            METRICS[name][0](r)
+    except KeyError:
+        return False
+    return True
+
+
 def summary_table(results: list[dict]) -> list[dict]:
-    """One row per metric: mean ± std over seeds for every arm."""
+    """One row per metric the results hold: mean ± std over seeds for every arm."""
     arms = list(dict.fromkeys(r["arm"] for r in results))
     rows = []
     for name, (get, _se) in METRICS.items():
+        if not measured(results, name):
+            continue
         row = {"metric": name}
         for arm in arms:
             v = seed_values(results, arm, get)
@@ -222,14 +263,14 @@ def curve_summary(results: list[dict], key: str = "hsr") -> dict:
 
 
 def per_level_summary(results: list[dict], key: str = "hsr") -> dict:
-    """{arm: {"level k": (mean, std)}} of a following metric after SFT, over seeds."""
+    """{arm: {"level k": (mean, std)}} of a following metric after SFT, over seeds (IFEval: per instruction group)."""
     out = {}
     for arm in dict.fromkeys(r["arm"] for r in results):
         levels: dict[str, list[float]] = {}
         for r in results:
             if r["arm"] == arm:
                 for lv, m in r["sft"]["following"]["per_level"].items():
-                    levels.setdefault(f"level {lv}", []).append(m[key])
+                    levels.setdefault(f"level {lv}" if str(lv).isdigit() else str(lv), []).append(m[key])
         out[arm] = {lv: (float(np.mean(v)), float(np.std(v))) for lv, v in sorted(levels.items())}
     return out
 

@@ -6,13 +6,14 @@ import sys
 import time
 from pathlib import Path
 
-from .config import get_profile, repo_root
+from .config import NOTEBOOK_PARAMETERS, get_profile, repo_root
 
 NOTEBOOKS = ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning", "05_figures")
 
 
 def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
-    """Execute the notebooks under notebooks/ in order; executed copies go to runs/<profile>/notebooks/."""
+    """Execute the notebooks under notebooks/ in order; executed copies go to runs/<profile>/notebooks/. Each notebook
+    gets the `parameters` it declares (see `config.NOTEBOOK_PARAMETERS`)."""
     import papermill as pm
 
     cfg = get_profile(profile)
@@ -26,7 +27,8 @@ def run(profile: str, parameters: dict | None = None, only: list[str] | None = N
             continue
         t0 = time.perf_counter()
         print(f"== {name} (profile {profile})", flush=True)
-        pm.execute_notebook(str(path), str(out_dir / path.name), parameters={"PROFILE": profile, **(parameters or {})},
+        own = {k: v for k, v in (parameters or {}).items() if k in NOTEBOOK_PARAMETERS[name]}  # each its own
+        pm.execute_notebook(str(path), str(out_dir / path.name), parameters={"PROFILE": profile, **own},
                             cwd=str(src), progress_bar=False, log_output=True, kernel_name="python3")
         print(f"== {name} done in {time.perf_counter() - t0:.0f} s -> {out_dir / path.name}", flush=True)
         done.append(out_dir / path.name)
@@ -62,10 +64,29 @@ def publish(profile: str = "default") -> list[Path]:
     return done
 
 
+def parse_params(items: list[str]) -> dict:
+    """NAME=VALUE pairs (VALUE parsed as YAML, as papermill's -y does) as a dict; a malformed one says the fix."""
+    import yaml
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isupper():
+            raise SystemExit(f"--param {item!r}: write NAME=VALUE with an UPPER_CASE notebook parameter, e.g. "
+                             "IFEVAL_PROMPTS=all")
+        known = {p for params in NOTEBOOK_PARAMETERS.values() for p in params}
+        if name not in known:
+            raise SystemExit(f"--param {name}: no notebook declares it; known: {sorted(known)}")
+        out[name] = yaml.safe_load(value)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="default")
     parser.add_argument("--only", nargs="*", help="notebook names to run (default: all that exist)")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a notebook parameter (VALUE in YAML: 0.5, all, [bounded, npo]); each notebook gets the "
+                             "ones it declares, e.g. -p IFEVAL_PROMPTS=all -p 'METHODS=[bounded]'")
     parser.add_argument("--publish", action="store_true",
                         help="only copy the profile's executed notebooks (with outputs) into notebooks/")
     args = parser.parse_args(argv)
@@ -74,7 +95,7 @@ def main(argv=None) -> int:
             print("published", path)
         return 0
     t0, start_wall = time.perf_counter(), time.time()
-    done = run(args.profile, only=args.only)
+    done = run(args.profile, parameters=parse_params(args.param), only=args.only)
     cfg = get_profile(args.profile)
     print(f"ran {len(done)} notebook(s) in {time.perf_counter() - t0:.0f} s; results JSON under "
           f"{cfg.run_dir()}, figures under {cfg.figures_dir()}")

@@ -182,9 +182,10 @@ def grouped_bars(values: dict[str, dict[str, tuple[float, float]]], ylabel: str,
 
 
 def benchmark_vs_following(summary: dict[str, dict], out_dir: Path, name: str = "benchmark_vs_hsr",
-                           title: str = "") -> Path:
+                           title: str = "", ylabel: str = "HSR") -> Path:
     """The headline: benchmark accuracy before SFT (x, two panels: Q-A form and format-neutral) against HSR after
-    SFT (y), one point per arm/method with ±std bars over seeds. Both axes: higher is better."""
+    SFT (y; `ylabel`: what the track measures as HSR), one point per arm/method with ±std bars over seeds. Both axes:
+    higher is better."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
     for ax, key, label in ((axes[0], "benchmark_accuracy", "Q-A-form benchmark accuracy (before SFT)"),
                            (axes[1], "benchmark_neutral", "format-neutral benchmark accuracy (before SFT)")):
@@ -195,7 +196,7 @@ def benchmark_vs_following(summary: dict[str, dict], out_dir: Path, name: str = 
             ax.annotate(arm, (s[key]["mean"], s["hsr"]["mean"]), fontsize=7, xytext=(4, 4),
                         textcoords="offset points", color=col)
         ax.set_xlabel(label)
-    axes[0].set_ylabel("HSR after identical SFT (higher is better)")
+    axes[0].set_ylabel(f"{ylabel}\nafter identical SFT (higher is better)")
     axes[1].legend(fontsize=7, loc="best")
     if title:
         fig.suptitle(title, fontsize=10)

@@ -65,23 +65,44 @@ def ensure_checkpoint(out: Path | None = None) -> Path:
     return out
 
 
+SHIPPED_MODEL = "smollm2-135m-instruct"
+
+
+def resolve_base(name: str) -> Path:
+    """A profile's base checkpoint: "smollm2-135m-instruct" (shipped, converted once), a local checkpoint directory
+    (absolute, or relative to the repository root), or a Hugging Face hub id (downloaded into the hub cache: needs the network, as the `paper` profile does)."""
+    if name == SHIPPED_MODEL:
+        return ensure_checkpoint()
+    local = Path(name) if Path(name).is_absolute() else repo_root() / name
+    if local.is_dir():
+        return local
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise FileNotFoundError(f"base model {name!r} is neither {SHIPPED_MODEL!r} nor a local directory, and the hub "
+                                "is offline (HF_HUB_OFFLINE=1); give a local checkpoint directory or go online")
+    from huggingface_hub import snapshot_download
+    return Path(snapshot_download(name))
+
+
 def evaluate_ifeval(model_dir: Path, n_prompts: int | None = 100, seed: int = 0, max_new_tokens: int = 256,
-                    batch_size: int = 16) -> dict:
-    """Generate greedy chat replies to IFEval prompts (a seeded subset of `n_prompts`, or all 541 with None) and
-    score them with Google's checkers (`ifeval.score`); adds the replies, the wall time and new tokens per second."""
+                    batch_size: int = 16, bf16: bool = False) -> dict:
+    """IFEval on one checkpoint outside the notebooks (probes, tests): greedy chat replies to a seeded subset of
+    `n_prompts` (all 541 with None) scored by Google's checkers — `ifeval.score`'s record plus the replies, the wall
+    time and new tokens per second."""
     import time
 
-    from . import ifeval
-    from .evaluate import generate
+    from .config import EvalConfig
     from .model import load_model
+    from .overfitting import instruction_metrics
+    from .suites import make_suite
     from .tokenizer import load_tokenizer
 
-    prompts = ifeval.load_prompts(n_prompts, seed)
-    tok, model = load_tokenizer(model_dir), load_model(model_dir)
+    ecfg = EvalConfig(suite="ifeval", ifeval_prompts=n_prompts, ifeval_seed=seed, max_new_tokens=max_new_tokens,
+                      batch_size=batch_size, generation_bf16=bf16)
+    tok = load_tokenizer(model_dir)
     t0 = time.perf_counter()
-    replies = generate(model, tok, [p["prompt"] for p in prompts], max_new_tokens, batch_size)
+    follow, replies = instruction_metrics(load_model(model_dir), tok, make_suite(ecfg), ecfg)
     seconds = time.perf_counter() - t0
     new_tokens = sum(len(tok(r, add_special_tokens=False)["input_ids"]) for r in replies)
-    return {**ifeval.score(prompts, replies), "replies": replies, "n_prompts": len(prompts), "seed": seed,
-            "max_new_tokens": max_new_tokens, "generation_seconds": round(seconds, 1),
+    return {**follow["ifeval"], "per_prompt": follow["per_prompt"], "replies": replies, "n_prompts": len(replies),
+            "seed": seed, "max_new_tokens": max_new_tokens, "generation_seconds": round(seconds, 1),
             "new_tokens_per_s": round(new_tokens / seconds, 1)}

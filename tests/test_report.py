@@ -73,3 +73,23 @@ def test_unlearning_summary_per_method(rec):
     for u in ul.values():
         assert u["tokens_per_step"] > 0 and u["max_overshoot"] == u["max_overshoot"]
         assert u["leak_start"] is None or 0.0 <= u["leak_start"] <= 1.0
+
+
+def test_report_sections_keep_the_other_tracks(tmp_path):
+    """Each track writes its own section of the report; text without markers is the world track's."""
+    path = tmp_path / "REPORT.md"
+    path.write_text("# Report\nworld numbers\n")
+    report.write_section(path, "pretrained", "# Pretrained\nreal-model numbers")
+    report.write_section(path, "world", "# Report\nnew world numbers")
+    text = path.read_text()
+    assert text.index("new world numbers") < text.index("real-model numbers")
+    assert "world numbers\n" not in text.replace("new world numbers", "")
+    report.write_section(path, "pretrained", "# Pretrained\nsecond run")
+    assert "real-model numbers" not in path.read_text() and "new world numbers" in path.read_text()
+
+
+def test_track_of_a_recording(rec):
+    assert report.track_of(rec) == "world"
+    other = copy.deepcopy(rec)
+    other["01_data_synthesis"]["profile"] = "pretrained"
+    assert report.track_of(other) == "pretrained"
