@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from synthrepro import evaluate as ev
-from synthrepro import pretrained
+from synthrepro import pretrained, results
 from synthrepro.config import get_profile
 from synthrepro.results import resolve_path
 
@@ -31,28 +31,29 @@ COMPARISONS = (("claim 3: synthetic below reference", "reference", "synthetic", 
                ("claim 4: unlearned vs reference (restored = not below)", "reference", "unlearned:bounded", +1))
 
 
-def checkpoints(run_dir) -> dict[str, str]:
+def _recorded_rows(*sources: tuple[str, str]) -> list[dict]:
+    """The rows under each (notebook, key) the pretrained profile recorded; the first must exist, later ones may not
+    yet (notebook 04 runs after 02-03)."""
+    rows = []
+    for i, (nb, key) in enumerate(sources):
+        try:
+            rows += results.load("pretrained", nb)[key]
+        except FileNotFoundError:
+            if i == 0:
+                raise
+    return rows
+
+
+def checkpoints() -> dict[str, str]:
     """'arm:seed' -> the recorded SFT checkpoint, for every arm of notebooks 02 and 04."""
-    out = {}
-    for name in ("02_pretrain_cpt_sft.json", "04_unlearning.json"):
-        path = run_dir / name
-        if path.exists():
-            rows = json.loads(path.read_text())
-            for r in rows.get("arms", []) + rows.get("rows", []):
-                out[f"{r['arm']}:{r['seed']}"] = r["sft"]
-    return out
+    return {f"{r['arm']}:{r['seed']}": r["sft"]
+            for r in _recorded_rows(("02_pretrain_cpt_sft", "arms"), ("04_unlearning", "rows"))}
 
 
-def recorded(run_dir) -> dict:
+def recorded() -> dict:
     """'arm:seed' -> the IFEval record (with per-prompt outcomes) after SFT, as notebooks 03 and 04 recorded it."""
-    out = {}
-    for name in ("03_overfitting_analysis.json", "04_unlearning.json"):
-        path = run_dir / name
-        if path.exists():
-            for e in json.loads(path.read_text())["evals"]:
-                follow = e["sft"]["following"]
-                out[f"{e['arm']}:{e['seed']}"] = {**follow["ifeval"], "per_prompt": follow["per_prompt"]}
-    return out
+    return {f"{e['arm']}:{e['seed']}": {**e["sft"]["following"]["ifeval"], "per_prompt": e["sft"]["following"]["per_prompt"]}
+            for e in _recorded_rows(("03_overfitting_analysis", "evals"), ("04_unlearning", "evals"))}
 
 
 def paired(rec: dict, a: str, b: str, seeds: list[int], expected: int) -> dict | None:
@@ -93,11 +94,11 @@ def main() -> None:
     out = resolve_path(args.out) if args.out else cfg.run_dir() / "ifeval_all_prompts.json"
     if args.recorded:
         out = cfg.run_dir() / "ifeval_recorded.json"
-        rec = recorded(cfg.run_dir())
+        rec = recorded()
     else:
         rec = json.loads(out.read_text()) if out.exists() else {}
     if not (args.summary or args.recorded):
-        known = checkpoints(cfg.run_dir())
+        known = checkpoints()
         missing = [m for m in args.models if m not in known and m != "base"]
         if missing:
             raise SystemExit(f"no recorded checkpoint for {missing}; known: {sorted(known)} "
@@ -109,13 +110,13 @@ def main() -> None:
                                              batch_size=e.batch_size, bf16=e.generation_bf16)
             res["checkpoint"] = str(path)
             rec[m] = res
-            out.write_text(json.dumps(rec, indent=1))
+            results.write_json_atomic(out, rec)
             print(f"{m}: prompt strict {res['prompt_strict']['accuracy']:.3f}, instruction strict "
                   f"{res['instruction_strict']['accuracy']:.3f}, leak {res['leak_rate']['accuracy']:.3f} "
                   f"({res['generation_seconds']:.0f} s)", flush=True)
     s = summary(rec)
     print(json.dumps(s, indent=1))
-    out.with_name(out.stem + "_summary.json").write_text(json.dumps(s, indent=1))
+    results.write_json_atomic(out.with_name(out.stem + "_summary.json"), s)
     print(f"written {out.with_name(out.stem + '_summary.json')}")
 
 
