@@ -24,16 +24,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 repro: setup
-	$(PY) -m synthrepro.pipeline --profile $(PROFILE)
+	$(VENV)/bin/synthrepro pipeline --profile $(PROFILE)
 
 # The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
 repro-pretrained: setup
-	$(PY) -m synthrepro.pipeline --profile pretrained
+	$(VENV)/bin/synthrepro pipeline --profile pretrained
 
 # Its verdict run: all 541 IFEval prompts for the arms and `bounded` the claims compare (no ratio sweep, no baseline
 # methods), reusing every stage `make repro-pretrained` trained; figures to figures/pretrained/ifeval-541/.
 repro-pretrained-verdicts: setup
-	$(PY) -m synthrepro.pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p 'SWEEP_RATIOS=[]' -p 'METHODS=[bounded]'
+	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p 'SWEEP_RATIOS=[]' -p 'METHODS=[bounded]'
 
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests

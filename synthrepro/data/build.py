@@ -1,0 +1,244 @@
+"""Build, save and load the world's datasets (Arrow via `datasets`, plus a manifest with sha256 per split).
+
+Splits (people are split into *train* people and *held-out* people):
+- `nonsynth`: biographies of every person (the natural pre-training corpus).
+- `nonsynth_heldout`: extra biographies never trained on (perplexity / distribution-shift analysis).
+- `synthqa`: uniform Q-A pairs about train people only (the forget set in unlearning).
+- `synthqa_heldout`: Q-A pairs about held-out people — analysis only, never trained on.
+- `sft`: constrained instructions about train people, train phrasings, with reference responses — or, with
+  `sft_source="alpacaeval"` (the pretrained track), AlpacaEval's instructions with their reference outputs.
+- `sft_heldout` (AlpacaEval or hub SFT data only): instructions with reference outputs kept out of SFT
+  (response-NLL analysis).
+- `ifeval`: the instruction-following suite: held-out people, held-out phrasings, levels 1–5.
+- `benchmark`: 4-option multiple choice about held-out people, in two forms (Q-A shaped and neutral).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+import time
+from pathlib import Path
+
+import datasets
+from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+
+from ..config import DataConfig, config_hash, repo_root
+from ..models.loading import load_model
+from ..models.smollm2 import ensure_checkpoint
+from ..models.tokenizer import load_tokenizer
+from ..records.files import load_jsonl, rows_sha256, write_atomic_dir
+from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
+from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
+from .shipped import load_alpaca
+from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
+
+NEUTRAL_SENTENCES = RESPONSE_SENTENCES  # the format-neutral probe: options as biography sentences
+
+
+def split_people(people: list[Person], heldout_fraction: float, seed: int) -> tuple[list[Person], list[Person]]:
+    """(train people, held-out people); held-out people's Q-A pairs are never trained on."""
+    rng = random.Random(seed + 1)
+    idx = list(range(len(people)))
+    rng.shuffle(idx)
+    n_held = max(1, round(len(people) * heldout_fraction))
+    held = sorted(idx[:n_held])
+    train = sorted(idx[n_held:])
+    return [people[i] for i in train], [people[i] for i in held]
+
+
+def _distractors(attr: str, gold: str, rng: random.Random, all_people: list[Person]) -> list[str]:
+    if attr == "birth_date":
+        pool = sorted({p.birth_date for p in all_people} - {gold})
+    else:
+        pool = sorted(set(ATTRIBUTE_POOLS[attr]) - {gold})
+    return rng.sample(pool, 3)
+
+
+def benchmark_items(held: list[Person], per_person: int, seed: int, all_people: list[Person]) -> list[dict]:
+    """4-option multiple-choice items; distractors are other values of the same attribute."""
+    rng = random.Random(seed + 2)
+    rows = []
+    for person in held:
+        for attr in rng.sample(list(ATTRIBUTES), per_person):
+            gold = getattr(person, attr)
+            options = [gold, *_distractors(attr, gold, rng, all_people)]
+            rng.shuffle(options)
+            question = f"What is the {ATTRIBUTE_LABELS[attr]} of {person.name}?"
+            rows.append({
+                "person": person.name, "attribute": attr, "question": question,
+                "options": options, "answer": options.index(gold),
+                "neutral_options": [NEUTRAL_SENTENCES[attr].format(name=person.name, v=o) for o in options],
+            })
+    return rows
+
+
+def instruction_rows(people: list[Person], n: int, levels: list[int], split: str, seed: int,
+                     question_share: float) -> list[dict]:
+    """`n` constrained instructions, levels cycling through `levels`, phrasings from `split`."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        level = levels[i % len(levels)]
+        person = people[rng.randrange(len(people))]
+        names = sample_constraints(rng, level) if level else []
+        rows.append(make_instruction(person, names, rng, split, question_share).to_row())
+    return rows
+
+
+def make_qa_generator(cfg: DataConfig) -> QAGenerator:
+    """The configured QA generator: rule-based, or a transformers causal LM (`qa_model_path`: a local directory, or
+    "smollm2" for the shipped SmolLM2-135M-Instruct). With "both", the model-based one (the rule-based one is
+    always at hand)."""
+    if cfg.qa_generator == "rule_based":
+        return RuleBasedQAGenerator()
+    path = cfg.qa_model_path
+    if path == "smollm2":
+        path = ensure_checkpoint()
+    tok, model = load_tokenizer(path), load_model(path).eval()
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return ModelQAGenerator(model, tok)
+
+
+def synthqa_rows(cfg: DataConfig, train: list[Person], documents: dict[str, list[str]]) -> tuple[list[dict], dict]:
+    """SynthQA about the train people from the configured generator(s) — with "both", the rule-based pairs for every
+    train person plus the model-based pairs for the first `model_qa_people` — and a summary (generator names, rows
+    per generator, the model-based generator's parse/keep statistics)."""
+    rows, info = [], {"generators": []}
+    if cfg.qa_generator in ("rule_based", "both"):
+        rows += RuleBasedQAGenerator().generate(train)
+        info["generators"].append("rule_based")
+    if cfg.qa_generator in ("model_based", "both"):
+        generator = make_qa_generator(cfg if cfg.qa_generator == "model_based"
+                                      else DataConfig(**{**cfg.__dict__, "qa_generator": "model_based"}))
+        people = train[: cfg.model_qa_people] if cfg.model_qa_people else train
+        rows += generator.generate(people, documents)
+        info["generators"].append(generator.name)
+        info["model_based"] = {"people": len(people), **getattr(generator, "stats", {})}
+    info["rows"] = {g: sum(r["generator"] == g for r in rows) for g in info["generators"]}
+    return rows, info
+
+
+def hub_rows(spec: str, n: int | None = None) -> list[dict]:
+    """The first `n` rows (all with None) of a dataset's train split: a local folder of JSON/JSONL files (absolute, or
+    relative to the repository root: what the tests use), else a Hugging Face hub id, "name" or "name:config",
+    streamed (needs the network: the `paper` profile)."""
+    local = Path(spec) if Path(spec).is_absolute() else repo_root() / spec
+    if local.is_dir():
+        rows = load_dataset(str(local), split="train")
+        return [rows[i] for i in range(min(n, len(rows)) if n else len(rows))]
+    name, _, config = spec.partition(":")
+    return list(itertools.islice(load_dataset(name, config or None, split="train", streaming=True), n))
+
+
+def sft_rows(cfg: DataConfig) -> tuple[list[dict], list[dict]]:
+    """Instruction-response rows from AlpacaEval (805 instructions with reference outputs, shipped) or an Alpaca-style
+    dataset (`sft_hub`: instruction, optional input, output) as (SFT rows, held-out rows), shuffled by the seed;
+    each row {"prompt", "response", "source"}."""
+    if cfg.sft_source == "alpacaeval":
+        rows = [{"prompt": r["instruction"], "response": r["output"], "source": r["dataset"]} for r in load_alpaca()]
+    else:
+        rows = [{"prompt": r["instruction"] + (f"\n\n{r['input']}" if r.get("input") else ""), "response": r["output"],
+                 "source": cfg.sft_hub} for r in hub_rows(cfg.sft_hub)]
+    if len(rows) <= cfg.sft_heldout:
+        raise ValueError(f"{cfg.sft_source} has {len(rows)} rows, not more than sft_heldout={cfg.sft_heldout}; "
+                         "lower sft_heldout")
+    random.Random(cfg.seed + 14).shuffle(rows)
+    return rows[cfg.sft_heldout:], rows[:cfg.sft_heldout]
+
+
+def build_world(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> tuple[dict[str, list[dict]], dict]:
+    """All splits as lists of rows, plus a summary (people counts, generator name, build seconds)."""
+    t0 = time.perf_counter()
+    people = generate_people(cfg.n_people, cfg.seed)
+    train, held = split_people(people, cfg.heldout_fraction, cfg.seed)
+    nonsynth = biographies(people, cfg.bios_per_person, cfg.seed + 10)
+    if custom_nonsynth:
+        nonsynth += [{"person": r.get("person", ""), "text": r["text"]} for r in load_jsonl(custom_nonsynth)]
+    if cfg.hub_nonsynth:
+        nonsynth += [{"person": "", "text": r["text"]} for r in hub_rows(cfg.hub_nonsynth, cfg.hub_nonsynth_docs)]
+    documents: dict[str, list[str]] = {}
+    for row in nonsynth:
+        documents.setdefault(row["person"], []).append(row["text"])
+    synthqa, qa_info = synthqa_rows(cfg, train, documents)
+    levels = list(range(1, 6))
+    if cfg.sft_source != "world":
+        sft, sft_heldout = sft_rows(cfg)
+    else:
+        sft, sft_heldout = instruction_rows(train, cfg.sft_prompts, list(cfg.sft_levels), "train", cfg.seed + 12,
+                                            cfg.question_share), None
+    splits = {
+        "nonsynth": nonsynth,
+        "nonsynth_heldout": biographies(people, cfg.heldout_bios_per_person, cfg.seed + 11),
+        "synthqa": synthqa,
+        "synthqa_heldout": RuleBasedQAGenerator().generate(held),
+        "sft": sft,
+        "ifeval": instruction_rows(held, cfg.eval_prompts_per_level * 5, levels, "eval", cfg.seed + 13,
+                                   cfg.question_share),
+        "benchmark": benchmark_items(held, cfg.benchmark_attributes_per_person, cfg.seed, people),
+    }
+    if sft_heldout is not None:
+        splits["sft_heldout"] = sft_heldout
+    summary = {"people": len(people), "train_people": len(train), "heldout_people": len(held),
+               "people_rows": [p.to_dict() | {"heldout": p in held} for p in people],
+               "qa_generator": "+".join(qa_info["generators"]), "qa": qa_info,
+               "build_seconds": round(time.perf_counter() - t0, 2)}
+    return splits, summary
+
+
+def _split_text(row: dict) -> str:
+    if "text" in row:
+        return row["text"]
+    if "prompt" in row:
+        return f"{row['prompt']} {row['response']}"
+    return f"{row['question']} {' '.join(row['options'])}"
+
+
+def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, out_dir: Path) -> dict:
+    """Save every split with `datasets` (Arrow) plus manifest.json; returns the manifest."""
+    manifest = {
+        "config": {**cfg.__dict__, "sft_levels": list(cfg.sft_levels)}, "config_hash": config_hash(cfg),
+        "seed": cfg.seed, "qa_generator": summary["qa_generator"], "qa": summary["qa"],
+        "people": {k: summary[k] for k in ("people", "train_people", "heldout_people")},
+        "splits": {},
+    }
+    for name, rows in splits.items():
+        chars = sum(len(_split_text(r)) for r in rows)
+        manifest["splits"][name] = {"rows": len(rows), "chars": chars, "tokens_estimate": chars // 4,
+                                    "sha256": rows_sha256(rows)}
+
+    datasets.disable_progress_bars()
+
+    def write(tmp: Path):
+        DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(tmp / "datasets"))
+        Dataset.from_list(summary["people_rows"]).to_json(str(tmp / "people.jsonl"))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+
+    write_atomic_dir(out_dir, write)
+    return manifest
+
+
+def load_world(out_dir: Path) -> tuple[DatasetDict, dict]:
+    """(DatasetDict of all splits, manifest) from a directory written by `save_world`."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "manifest.json").exists():
+        raise FileNotFoundError(f"no world data at {out_dir}; run notebook 01_data_synthesis for this profile first")
+    return load_from_disk(str(out_dir / "datasets")), json.loads((out_dir / "manifest.json").read_text())
+
+
+def ensure_world(cfg: DataConfig, run_dir: Path, custom_nonsynth: str | None = None) -> tuple[Path, dict, bool]:
+    """Build and save the world unless the same config is already on disk. Returns (dir, manifest, reused).
+
+    The directory is runs/<profile>/data/<hash of config and custom file>: a changed config never
+    overwrites or mixes with another's data.
+    """
+    extra = [hashlib.sha256(Path(custom_nonsynth).read_bytes()).hexdigest()] if custom_nonsynth else []
+    out = Path(run_dir) / "data" / config_hash(cfg, *extra)
+    if (out / "manifest.json").exists():
+        return out, json.loads((out / "manifest.json").read_text()), True
+    splits, summary = build_world(cfg, custom_nonsynth)
+    manifest = save_world(splits, summary, cfg, out)
+    manifest["build_seconds"] = summary["build_seconds"]
+    return out, manifest, False

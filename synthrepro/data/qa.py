@@ -1,0 +1,135 @@
+"""SynthQA: question-answer pairs in one uniform format, written by a pluggable QA generator.
+
+The paper's SynthQA came from GPT-4 in a uniform "question → answer" format. Here a `QAGenerator`
+takes people (and their documents) and returns Q-A rows. Two generators share the interface:
+
+- `RuleBasedQAGenerator` (the default): one fixed template per attribute — maximally uniform.
+- `ModelQAGenerator`: prompts any transformers causal LM with a document (one worked example in the prompt) and
+  parses the `Question: … Answer: …` pairs it writes, keeping those whose answer occurs in the document.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..models.generation import generate
+from .world import ATTRIBUTE_LABELS, ATTRIBUTES, Person
+
+QA_TEMPLATE = "Question: {question}\nAnswer: {answer}"
+QA_PATTERN = re.compile(r"^Question: (?P<question>[^\n]+)\nAnswer: (?P<answer>[^\n]+)$")
+#: Tokens that make up the Q-A template itself (marked in the token-frequency plots).
+STRUCTURAL_WORDS = ("Question:", "Answer:", "What", "is", "the", "of")
+
+
+def format_qa(question: str, answer: str) -> str:
+    """The one SynthQA surface form: `Question: …` newline `Answer: …`."""
+    return QA_TEMPLATE.format(question=question, answer=answer)
+
+
+def is_qa_formatted(text: str) -> bool:
+    """True when `text` is exactly one pair in the SynthQA template."""
+    return bool(QA_PATTERN.match(text.strip()))
+
+
+#: A line that starts with the template's `Question:` or `Answer:` (any case: an all-caps or all-lowercase reply
+#: that falls back to the template leaks it too).
+QA_LINE = re.compile(r"^\s*(Question|Answer)\s*:", re.M | re.I)
+
+
+def qa_leak(response: str) -> bool:
+    """Pattern leakage inside a reply (lower rates are better): a line starts with `Question:` or `Answer:` — the
+    reply is, or continues with, SynthQA-shaped pairs. The one leakage detector of both tracks."""
+    return bool(QA_LINE.search(response))
+
+
+class QAGenerator(Protocol):
+    """People (and their documents) in, Q-A rows out: {"person", "attribute", "question", "answer", "text",
+    "generator"}."""
+
+    name: str
+
+    def generate(self, people: list[Person], documents: dict[str, list[str]]) -> list[dict]: ...
+
+
+@dataclass
+class RuleBasedQAGenerator:
+    """One uniform question per attribute: `What is the <attribute> of <name>?` → `<value>.`"""
+
+    attributes: tuple[str, ...] = ATTRIBUTES
+    name: str = "rule_based"
+
+    def generate(self, people: list[Person], documents: dict[str, list[str]] | None = None) -> list[dict]:
+        rows = []
+        for person in people:
+            for attr in self.attributes:
+                question = f"What is the {ATTRIBUTE_LABELS[attr]} of {person.name}?"
+                answer = f"{getattr(person, attr)}."
+                rows.append({"person": person.name, "attribute": attr, "question": question,
+                             "answer": answer, "text": format_qa(question, answer), "generator": self.name})
+        return rows
+
+
+#: One worked example keeps a small chat model (SmolLM2-135M) on the format; without it, it loops on "Question:".
+MODEL_QA_PROMPT = (
+    "Write question-answer pairs about the facts in the text, one pair per fact, in this format:\n"
+    "Question: <a question about one fact>\nAnswer: <the short answer>\n\n"
+    "Example text: Anna Berg was born in Oslo. She works at Nordic Bank.\n"
+    "Question: Where was Anna Berg born?\nAnswer: Oslo.\nQuestion: Where does Anna Berg work?\nAnswer: Nordic Bank.\n\n"
+    "Text: {document}"
+)
+_PAIR = re.compile(r"Question:\s*(?P<question>[^\n]+?)\s*\n\s*Answer:\s*(?P<answer>[^\n]+)")
+
+
+def parse_qa_pairs(generated: str) -> list[tuple[str, str]]:
+    """All well-formed `Question: …` / `Answer: …` pairs in a model's output, in order."""
+    return [(m["question"].strip(), m["answer"].strip()) for m in _PAIR.finditer(generated)]
+
+
+def is_grounded(answer: str, document: str) -> bool:
+    """True when the answer (without a final period) occurs in the source document (case-insensitive): the pair
+    states a fact of the text, not one the model made up."""
+    core = answer.strip().rstrip(".").strip().lower()
+    return bool(core) and core in document.lower()
+
+
+@dataclass
+class ModelQAGenerator:
+    """Prompts a transformers causal LM (`model`, `tokenizer`) with each document and parses its Q-A pairs.
+
+    Greedy, batched decoding (`evaluate.generate`; through the tokenizer's chat template when it has one);
+    `documents_per_person` documents per person. Pairs the model writes in a malformed shape are dropped, and with
+    `grounded_only` so are pairs whose answer does not occur in the document (made-up facts) and repeats.
+    After `generate`, `stats` holds documents, pairs parsed, pairs kept and seconds.
+    """
+
+    model: object
+    tokenizer: object
+    max_new_tokens: int = 128
+    documents_per_person: int = 1
+    prompt_template: str = MODEL_QA_PROMPT
+    grounded_only: bool = True
+    batch_size: int = 16
+    name: str = "model_based"
+    stats: dict = field(default_factory=dict)
+
+    def generate(self, people: list[Person], documents: dict[str, list[str]]) -> list[dict]:
+        t0 = time.perf_counter()
+        jobs = [(person, doc) for person in people for doc in documents.get(person.name, [])[: self.documents_per_person]]
+        chat = bool(getattr(self.tokenizer, "chat_template", None))
+        outputs = generate(self.model, self.tokenizer, [self.prompt_template.format(document=d) for _, d in jobs],
+                           self.max_new_tokens, self.batch_size, chat=chat)
+        rows, parsed = [], 0
+        for (person, doc), text in zip(jobs, outputs):
+            seen = set()
+            for question, answer in parse_qa_pairs(text):
+                parsed += 1
+                if self.grounded_only and ((question, answer) in seen or not is_grounded(answer, doc)):
+                    continue
+                seen.add((question, answer))
+                rows.append({"person": person.name, "attribute": "", "question": question, "answer": answer,
+                             "text": format_qa(question, answer), "generator": self.name})
+        self.stats = {"documents": len(jobs), "pairs_parsed": parsed, "pairs_kept": len(rows),
+                      "seconds": round(time.perf_counter() - t0, 1)}
+        return rows

@@ -1,0 +1,35 @@
+"""The CPT arms: reference, synthetic (and the SynthQA-ratio sweep) and dilution, each followed by the identical SFT,
+for every seed; and the command-line driver of the training stages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..training.runner import stage_info
+from ..training.stages import cpt, sft, sft_checkpoints
+
+
+def arm_name(arm: str, ratio: float, default_ratio: float) -> str:
+    """`synthetic` at the profile's ratio, `synthetic@0.5` at another ratio; other arms unchanged."""
+    return arm if arm != "synthetic" or ratio == default_ratio else f"synthetic@{ratio:g}"
+
+
+def train_arms(profile, data_dir: Path, base: Path, arms: tuple[str, ...], seeds: tuple[int, ...],
+               sweep_ratios: tuple[float, ...] = ()) -> list[dict]:
+    """CPT then identical SFT for every arm × seed (the dilution arm for the first `profile.dilution_seeds` seeds;
+    synthetic arms at `sweep_ratios` for the first seed only).
+
+    Returns one row per (arm, seed): checkpoints, SFT curve checkpoints and the stages' records.
+    """
+    run_dir = profile.run_dir()
+    jobs = [(arm, seed, profile.cpt.synth_ratio) for i, seed in enumerate(seeds) for arm in arms
+            if arm != "dilution" or i < profile.dilution_seeds]
+    jobs += [("synthetic", seeds[0], r) for r in sweep_ratios if r != profile.cpt.synth_ratio]
+    rows = []
+    for arm, seed, ratio in jobs:
+        cpt_final = cpt(arm, base, data_dir, run_dir, profile.cpt, seed, ratio)
+        sft_final = sft(cpt_final, data_dir, run_dir, profile.sft, seed)
+        rows.append({"arm": arm_name(arm, ratio, profile.cpt.synth_ratio), "seed": seed,
+                     "synth_ratio": ratio if arm != "reference" else 0.0, "cpt": cpt_final, "sft": sft_final,
+                     "sft_curve": {str(k): v for k, v in sft_checkpoints(sft_final).items()},
+                     "cpt_info": stage_info(cpt_final.parent), "sft_info": stage_info(sft_final.parent)})
+    return rows

