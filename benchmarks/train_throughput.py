@@ -1,7 +1,12 @@
-"""Benchmark (not a test): tokens/s of the project's training step (HF Trainer, as `train.run_stage` uses it)
-against a bare PyTorch loop (forward, backward, AdamW), same model, same batch, one process; plus peak memory.
+"""Benchmark (not a test): tokens/s of the project's training step (HF Trainer, as `training.run_stage` uses it)
+against a bare PyTorch loop (forward, backward, AdamW), same model, same batch, one process; model FLOPs utilisation
+(MFU) against this machine's matmul peak measured in the same run and dtype; plus peak memory.
 
-    .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60
+    .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60 [--precision bf16]
+
+MFU as nanoGPT reports it: achieved FLOP/s = tokens/s × (6·N + 12·L·d·T) (forward + backward of the N parameters, plus
+attention over the block of T tokens), over the peak FLOP/s of a large square matmul in the same dtype on the same
+threads. It is the share of what this CPU can do at all that a training step gets.
 
 Peak memory: CUDA max allocated on a GPU; on the CPU the process's peak RSS (ru_maxrss) after each part — a
 high-water mark, so the second number includes the first (the bare loop runs first).
@@ -16,8 +21,8 @@ import time
 import torch
 
 from synthrepro.config import get_profile
-from synthrepro.model import build_model, count_parameters
-from synthrepro.train import BlockDataset, bf16_supported
+from synthrepro.models.loading import bf16_supported, build_model, count_parameters
+from synthrepro.training import BlockDataset
 
 
 def peak_mb() -> float:
@@ -26,22 +31,46 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bare_loop(model, blocks, steps, batch, lr, warmup):
+def matmul_peak_flops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of an n×n @ n×n matmul in `dtype` on this device and these threads (best of `repeats`)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    best = float("inf")
+    for _ in range(repeats + 2):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        a @ b
+        if device == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best
+
+
+def flops_per_token(parameters: int, layers: int, hidden: int, block: int) -> float:
+    """Training FLOPs per token: 6·N (forward + backward) plus 12·L·d·T for attention (nanoGPT's estimate)."""
+    return 6 * parameters + 12 * layers * hidden * block
+
+
+def bare_loop(model, blocks, steps, batch, lr, warmup, bf16=False):
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
     model.train()
     t0 = None
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     for i in range(steps + warmup):
         if i == warmup:
             t0 = time.perf_counter()
         b = blocks[(i * batch) % len(blocks):][:batch]
-        loss = model(input_ids=b, labels=b).loss
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+            loss = model(input_ids=b, labels=b).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
     return steps * batch * blocks.shape[1] / (time.perf_counter() - t0)
 
 
-def trainer_loop(model, blocks, steps, batch, lr, warmup, out_dir):
+def trainer_loop(model, blocks, steps, batch, lr, warmup, out_dir, bf16=False):
     from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
 
     marks = {}
@@ -54,7 +83,7 @@ def trainer_loop(model, blocks, steps, batch, lr, warmup, out_dir):
 
     args = TrainingArguments(output_dir=out_dir, max_steps=steps + warmup, per_device_train_batch_size=batch,
                              learning_rate=lr, weight_decay=0.1, save_strategy="no", report_to="none",
-                             disable_tqdm=True, logging_steps=10**6, bf16=bf16_supported(),
+                             disable_tqdm=True, logging_steps=10**6, bf16=bf16,
                              use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0)
     Trainer(model=model, args=args, train_dataset=BlockDataset(blocks), data_collator=default_data_collator,
             callbacks=[Clock()]).train()
@@ -66,7 +95,9 @@ def main():
     ap.add_argument("--profile", default="default")
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     a = ap.parse_args()
+    bf16 = a.precision == "bf16"
     p = get_profile(a.profile)
     tc = p.pretrain
     torch.manual_seed(0)
@@ -74,19 +105,28 @@ def main():
     model = build_model(p.model, p.model.vocab_size, seed=0)
     res = {"profile": a.profile, "parameters": count_parameters(model), "batch": tc.batch_size,
            "block": tc.block_size, "steps_timed": a.steps, "threads": torch.get_num_threads(),
-           "device": "cuda" if torch.cuda.is_available() else "cpu"}
+           "device": "cuda" if torch.cuda.is_available() else "cpu", "precision": a.precision,
+           "fast_bf16_hardware": bf16_supported()}
     if torch.cuda.is_available():
         model = model.cuda()
         blocks = blocks.cuda()
-    res["bare_tokens_per_s"] = round(bare_loop(model, blocks, a.steps, tc.batch_size, tc.lr, a.warmup), 1)
+    res["bare_tokens_per_s"] = round(bare_loop(model, blocks, a.steps, tc.batch_size, tc.lr, a.warmup, bf16), 1)
     res["bare_peak_mb"] = round(peak_mb(), 1)
     model = build_model(p.model, p.model.vocab_size, seed=0)
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         res["trainer_tokens_per_s"] = round(trainer_loop(model, blocks.cpu(), a.steps, tc.batch_size, tc.lr,
-                                                         a.warmup, d), 1)
+                                                         a.warmup, d, bf16), 1)
     res["trainer_peak_mb"] = round(peak_mb(), 1)
     res["trainer_over_bare"] = round(res["trainer_tokens_per_s"] / res["bare_tokens_per_s"], 3)
+    fpt = flops_per_token(res["parameters"], p.model.num_layers, p.model.hidden_size, tc.block_size)
+    peak = matmul_peak_flops(torch.bfloat16 if bf16 else torch.float32)
+    res["flops_per_token"] = fpt
+    res["matmul_peak_gflops"] = round(peak / 1e9, 1)
+    for loop in ("bare", "trainer"):
+        achieved = res[f"{loop}_tokens_per_s"] * fpt
+        res[f"{loop}_achieved_gflops"] = round(achieved / 1e9, 2)
+        res[f"{loop}_mfu"] = round(achieved / peak, 4)
     print(json.dumps(res, indent=2))
 
 

@@ -4,6 +4,7 @@
     synthrepro train --profile smoke --stage pretrain|cpt|sft|arms|unlearn [--arm …] [--seed N]
     synthrepro unlearn --model DIR --forget forget.jsonl --retain retain.jsonl --output DIR [--method bounded] …
     synthrepro harness --profile paper [--tasks mmlu ifeval] [--limit N]
+    synthrepro lm-eval-task --profile default     (the world's benchmark as an lm-eval task)
     synthrepro estimate --profile paper [--mfu 0.4]
     synthrepro profiles
 
@@ -18,15 +19,16 @@ from pathlib import Path
 
 import torch
 
-from .config import CPT_ARMS, FORGET_METHODS, NOTEBOOKS, PROFILES, TrainConfig, UnlearnConfig, get_profile
+from .config import (CPT_ARMS, FORGET_METHODS, NOTEBOOKS, PROFILES, TrainConfig, UnlearnConfig, get_profile,
+                     resolve_path, shown)
 from .data.build import ensure_world
-from .evaluation.harness import evaluate_checkpoint, jobs
+from .evaluation.harness import WORLD_TASK, evaluate_checkpoint, jobs, world_task
 from .experiments.arms import train_arms
 from .experiments.costs import GPU, gpu_hours
 from .experiments.unlearning_runs import unlearning_jobs, unlearn_then_sft
 from .models.smollm2 import resolve_base
 from .records.files import load_jsonl
-from .records.results import write_json_atomic
+from .records.results import load, write_json_atomic
 from .reporting.pipeline import parse_params, publish, run_and_summarise
 from .training.runner import is_main, stage_info, world_size
 from .training.stages import base_model, cpt, ensure_tokenizer, sft
@@ -45,6 +47,8 @@ def _profile(name: str):
 
 
 def cmd_pipeline(a) -> int:
+    if a.only is not None and not a.only:
+        raise UsageError(f"--only names no notebook; name one or more of {list(NOTEBOOKS)}, or drop --only")
     if a.only:
         unknown = sorted(set(a.only) - set(NOTEBOOKS))
         if unknown:
@@ -104,13 +108,9 @@ def _texts(path: str, flag: str) -> list[str]:
     if not p.is_file():
         raise UsageError(f"{flag} {path}: not a file; give a JSONL file with one {{\"text\": ...}} object per line")
     try:
-        rows = load_jsonl(p)
-    except (ValueError, UnicodeDecodeError) as err:
+        return [r["text"] for r in load_jsonl(p)]
+    except ValueError as err:
         raise UsageError(f"{flag} {err}") from None
-    bad = [i for i, r in enumerate(rows, 1) if not isinstance(r["text"], str) or not r["text"].strip()]
-    if bad:
-        raise UsageError(f"{flag} {path}: row {bad[0]} has no text (\"text\" must be a non-empty string)")
-    return [r["text"] for r in rows]
 
 
 def cmd_unlearn(a) -> int:
@@ -149,6 +149,19 @@ def cmd_harness(a) -> int:
         out.setdefault(arm, {}).setdefault(str(seed), {})[task] = res
         write_json_atomic(prof.run_dir() / "harness.json", out)  # after each: a crash keeps the rest
     print("wrote", prof.run_dir() / "harness.json")
+    return 0
+
+
+def cmd_lm_eval_task(a) -> int:
+    """Write the world's benchmark as an lm-eval task, for any checkpoint: lm_eval --include_path DIR --tasks …"""
+    prof = _profile(a.profile)
+    try:
+        data_dir = resolve_path(load(prof, "01_data_synthesis")["data_dir"])
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
+    out = world_task(data_dir, Path(a.out) if a.out else prof.run_dir() / "lm_eval")
+    print(f"wrote {shown(out)}; score a checkpoint with:\n  lm_eval --model hf --model_args pretrained=CHECKPOINT "
+          f"--device cpu --include_path {shown(out)} --tasks {WORLD_TASK}")
     return 0
 
 
@@ -216,6 +229,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="examples per task (lm-eval's --limit; for a dry run)")
     p.add_argument("--batch-size", default="auto")
     p.set_defaults(fn=cmd_harness)
+    p = sub.add_parser("lm-eval-task", help="write the world's benchmark as an lm-eval task YAML",
+                       description=cmd_lm_eval_task.__doc__)
+    p.add_argument("--profile", default="default")
+    p.add_argument("--out", default=None, help="folder for the task (default: runs/<profile>/lm_eval)")
+    p.set_defaults(fn=cmd_lm_eval_task)
     p = sub.add_parser("estimate", help="GPU hours of a profile from its token budgets (an estimate)")
     p.add_argument("--profile", default="paper")
     p.add_argument("--mfu", type=float, default=GPU().mfu, help="model FLOPs utilisation assumed (default 0.4)")

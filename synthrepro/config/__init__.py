@@ -2,7 +2,7 @@
 notebook parameters and paths."""
 from .methods import BIAS_METHODS, FORGET_METHODS, BoundedParams, NoParams, NPOParams, SimNPOParams, method_params
 from .parameters import NOTEBOOK_PARAMETERS, NOTEBOOKS, resolve_notebook_parameters
-from .paths import config_hash, repo_root, resolve_path
+from .paths import config_hash, repo_root, resolve_path, shown
 from .profiles import PROFILES, apply_overrides, derive, get_profile, load_profile_file, paper_profile
 from .schema import (COMMITTED_TRACKS, CPT_ARMS, SUITES, CPTConfig, DataConfig, EvalConfig, ModelConfig, Profile,
                      SFTConfig, TrainConfig, UnlearnConfig, check_ratio)
@@ -11,4 +11,4 @@ __all__ = ["BIAS_METHODS", "COMMITTED_TRACKS", "CPT_ARMS", "CPTConfig", "DataCon
            "BoundedParams", "ModelConfig", "NOTEBOOKS", "NOTEBOOK_PARAMETERS", "NPOParams", "NoParams", "PROFILES",
            "Profile", "SFTConfig", "SUITES", "SimNPOParams", "TrainConfig", "UnlearnConfig", "apply_overrides",
            "check_ratio", "config_hash", "derive", "get_profile", "load_profile_file", "method_params",
-           "paper_profile", "repo_root", "resolve_notebook_parameters", "resolve_path"]
+           "paper_profile", "repo_root", "resolve_notebook_parameters", "resolve_path", "shown"]

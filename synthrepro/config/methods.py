@@ -47,8 +47,8 @@ class BoundedParams:
         _number("gamma", self.gamma)
         _require(self.gamma_mode in ("relative", "absolute", "reference_arm"),
                  f"gamma_mode must be 'relative', 'absolute' or 'reference_arm', got {self.gamma_mode!r}")
-        _require(self.gamma_mode == "relative" or self.gamma > 0 or self.gamma_mode == "reference_arm",
-                 f"with gamma_mode='absolute' the bound gamma must be > 0 nats/token, got {self.gamma!r}")
+        _require(self.gamma > 0, f"gamma must be > 0 nats/token (relative: the margin over each sample's starting "
+                                 f"NLL; absolute: the bound), got {self.gamma!r}")
         _require(self.level in ("sequence", "token"), f"level must be 'sequence' or 'token', got {self.level!r}")
 
 

@@ -10,8 +10,9 @@ from .schema import CPT_ARMS, Profile, _require, check_methods, check_ratio
 #: The pipeline's notebooks, in the order they run.
 NOTEBOOKS = ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning", "05_figures")
 
-#: Per notebook: parameter name → "section.field" it overrides (None: handled by the notebook itself).
-NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
+#: Per notebook: parameter name → "section.field" it overrides (a tuple: each of them; None: handled by the notebook
+#: itself).
+NOTEBOOK_PARAMETERS: dict[str, dict[str, str | tuple[str, ...] | None]] = {
     "01_data_synthesis": {
         "PROFILE": None, "SEED": "data.seed", "N_PEOPLE": "data.n_people",
         "HELDOUT_FRACTION": "data.heldout_fraction", "BIOS_PER_PERSON": "data.bios_per_person",
@@ -25,6 +26,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "SWEEP_RATIOS": "root.sweep_ratios", "PRETRAIN_STEPS": "pretrain.max_steps", "CPT_STEPS": "cpt.train.max_steps",
         "DILUTION_STEPS": "cpt.dilution_steps", "SFT_STEPS": "sft.train.max_steps",
         "DILUTION_SEEDS": "root.dilution_seeds", "SEPARATOR": "cpt.separator",
+        "REPORT_TO": ("pretrain.report_to", "cpt.train.report_to", "sft.train.report_to"),
     },
     "03_overfitting_analysis": {"PROFILE": None, "MAX_NEW_TOKENS": "eval.max_new_tokens", "CURVE_SEEDS": None,
                                 "MAP_SAMPLES": "eval.map_samples", "IFEVAL_PROMPTS": "eval.ifeval_prompts"},
@@ -33,6 +35,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | None]] = {
         "GAMMA_MODE": "unlearn.params.gamma_mode", "GAMMA_SWEEP": "root.gamma_sweep", "LEVEL": "unlearn.params.level",
         "BIAS": "unlearn.bias", "LAMBDA_REPLAY": "unlearn.lambda_replay", "LAMBDA_BIAS": "unlearn.lambda_bias",
         "BUDGET_FRACTION": "unlearn.budget_fraction", "UNLEARN_LR": "unlearn.train.lr",
+        "REPORT_TO": ("unlearn.train.report_to", "sft.train.report_to"),
     },
     "05_figures": {"PROFILE": None, "RESULTS_DIR": None, "FIGURES_DIR": None, "REPORT_PATH": None},
 }
@@ -100,14 +103,15 @@ def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:
                 raise ValueError(f"{name}={params[name]!r} is not allowed: {err}") from None
     overrides: dict = {}
     given = []
-    for name, path in allowed.items():
-        if path is None or params.get(name) is None:
+    for name, paths in allowed.items():
+        if paths is None or params.get(name) is None:
             continue
-        node = overrides
-        *parents, leaf = [k for k in path.split(".") if k != "root"]
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = _CONVERTERS.get(name, lambda v: v)(params[name])
+        for path in (paths,) if isinstance(paths, str) else paths:
+            node = overrides
+            *parents, leaf = [k for k in path.split(".") if k != "root"]
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = _CONVERTERS.get(name, lambda v: v)(params[name])
         given.append(f"{name}={params[name]!r}")
     try:
         return apply_overrides(profile, overrides)

@@ -70,7 +70,8 @@ PROFILES["smoke"] = derive(DEFAULT, "smoke", {
     "seeds": [0],
 })
 
-# The pretrained track: SmolLM2-135M-Instruct continued on the world's biographies (+ uniform Q-A pairs from the
+# The pretrained track (bf16 everywhere, explicitly: the same numbers on every CPU, fast where it has AVX-512 BF16):
+# SmolLM2-135M-Instruct continued on the world's biographies (+ uniform Q-A pairs from the
 # rule-based generator and from SmolLM2 itself), identical SFT on AlpacaEval, IFEval for instruction following.
 # One learning rate (5e-5) for CPT, SFT and unlearning; Q-A pairs separated by <|endoftext|>, the document
 # separator of SmolLM2's own pre-training (the chat turn end <|im_end|> is the alternative: SEPARATOR).
@@ -80,25 +81,27 @@ PROFILES["pretrained"] = derive(DEFAULT, "pretrained", {
                  sft_source="alpacaeval", sft_heldout=48),
     "cpt": dict(synth_ratio=0.5, dilution_steps=12, separator="<|endoftext|>",
                 train=dict(max_steps=24, batch_size=8, block_size=128, lr=5e-5, warmup_steps=2, save_steps=12,
-                           log_steps=2)),
+                           log_steps=2, precision="bf16")),
     "sft": dict(checkpoint_steps=[], train=dict(max_steps=12, batch_size=4, block_size=384, lr=5e-5, warmup_steps=1,
-                                                save_steps=6, log_steps=2)),
-    "unlearn": dict(budget_fraction=0.25, snapshot_steps=[], train=dict(lr=5e-5, save_steps=4)),
+                                                save_steps=6, log_steps=2, precision="bf16")),
+    "unlearn": dict(budget_fraction=0.25, snapshot_steps=[], train=dict(lr=5e-5, save_steps=4, precision="bf16")),
     "eval": _PRETRAINED_EVAL, "base_model": "smollm2-135m-instruct", "track": "pretrained", "sweep_ratios": [0.9],
     "gamma_sweep": [],
 })
 
-# The pretrained track at a tiny size, for the tests (same model and code, a handful of prompts and steps).
+# The pretrained track at a tiny size, for the tests (same model and code, a handful of prompts and steps; fp32,
+# which is fast on every CPU: the tests check behaviour, not the track's numbers).
 PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke", {
     "data": dict(n_people=20, bios_per_person=2, sft_prompts=10, eval_prompts_per_level=1,
                  benchmark_attributes_per_person=2, model_qa_people=2, sft_heldout=4),
     "cpt": dict(dilution_steps=1, train=dict(max_steps=2, batch_size=2, block_size=64, warmup_steps=0, save_steps=2,
-                                             log_steps=1)),
-    "sft": dict(train=dict(max_steps=2, batch_size=2, block_size=128, warmup_steps=0, save_steps=2, log_steps=1)),
-    "unlearn": dict(budget_fraction=0.5, train=dict(batch_size=2, block_size=64, save_steps=2)),
+                                             log_steps=1, precision="fp32")),
+    "sft": dict(train=dict(max_steps=2, batch_size=2, block_size=128, warmup_steps=0, save_steps=2, log_steps=1,
+                           precision="fp32")),
+    "unlearn": dict(budget_fraction=0.5, train=dict(batch_size=2, block_size=64, save_steps=2, precision="fp32")),
     "seeds": [0], "sweep_ratios": [], "methods": ["bounded", "ga"],
     "eval": dict(ifeval_prompts=4, max_new_tokens=16, batch_size=4, probe_prompts=2, dynamics_prompts=2,
-                 dynamics_items=8, heldout_texts=8, response_tokens=16, map_samples=10),
+                 dynamics_items=8, heldout_texts=8, response_tokens=16, map_samples=10, generation_bf16=False),
 })
 
 
@@ -118,13 +121,14 @@ def paper_profile(name: str, *, base_model: str, nonsynth_hub: str, nonsynth_doc
         "cpt": dict(synth_ratio=0.02, dilution_steps=cpt_steps,
                     train=dict(max_steps=cpt_steps, batch_size=batch, block_size=block, lr=3e-5,
                                warmup_steps=max(1, cpt_steps // 50), save_steps=max(1, cpt_steps // 5),
-                               log_steps=max(1, cpt_steps // 100))),
+                               log_steps=max(1, cpt_steps // 100), precision="bf16")),
         "sft": dict(checkpoint_steps=[], train=dict(max_steps=sft_steps, batch_size=sft_batch, block_size=sft_block,
                                                     lr=2e-5, warmup_steps=max(1, sft_steps // 20),
                                                     save_steps=max(1, sft_steps // 5),
-                                                    log_steps=max(1, sft_steps // 50))),
+                                                    log_steps=max(1, sft_steps // 50), precision="bf16")),
         "unlearn": dict(budget_fraction=0.0033, snapshot_steps=[],
-                        train=dict(batch_size=unlearn_batch, block_size=min(block, 512), lr=1e-5, save_steps=50)),
+                        train=dict(batch_size=unlearn_batch, block_size=min(block, 512), lr=1e-5, save_steps=50,
+                                   precision="bf16")),
         "seeds": list(seeds), "base_model": base_model, "track": "paper", "sweep_ratios": [], "gamma_sweep": [],
         "eval": dataclasses.asdict(EvalConfig(
             suite="ifeval", ifeval_prompts=ifeval_prompts, max_new_tokens=max_new_tokens, batch_size=gen_batch,

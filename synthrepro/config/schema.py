@@ -6,6 +6,9 @@ in `parameters`.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,27 @@ from .paths import repo_root
 def _require(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
+
+
+def _int(name: str, v, low: int, high: int, why: str = "") -> None:
+    """An integer (never a bool) in [low, high]; the message names the field, the value and the bounds."""
+    ok = isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+    _require(ok, f"{name} must be an integer in [{low}, {high:,}]{why}, got {v!r}")
+
+
+def _real(name: str, v, low: float, high: float, low_open: bool = False, high_open: bool = False) -> None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ok = ok and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    _require(ok, f"{name} must be a finite number in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+                 f", got {v!r}")
+
+
+#: Upper bounds that keep a run inside one machine's memory and time (a value past them is a typo, not a plan).
+MAX_SEED = 2**31 - 1
+MAX_PEOPLE = 100_000          # the world's name pools allow about this many unique people
+MAX_STAGE_TOKENS = 2_000_000_000  # int32 token ids of a stage's packed blocks: 8 GB of memory at this bound
+PRECISIONS = ("fp32", "bf16")
+REPORT_TO = ("none", "tensorboard", "wandb")
 
 
 @dataclass(frozen=True)
@@ -42,34 +66,36 @@ class DataConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _require(isinstance(self.n_people, int) and self.n_people >= 10,
-                 f"n_people must be an integer >= 10 (a world needs people to hold out), got {self.n_people!r}")
-        _require(0.0 < self.heldout_fraction < 1.0,
-                 f"heldout_fraction must be strictly between 0 and 1, got {self.heldout_fraction!r}")
-        for name in ("bios_per_person", "heldout_bios_per_person", "sft_prompts", "eval_prompts_per_level",
-                     "benchmark_attributes_per_person"):
-            value = getattr(self, name)
-            _require(isinstance(value, int) and value >= 1, f"{name} must be a positive integer, got {value!r}")
-        _require(self.benchmark_attributes_per_person <= 6,
-                 f"benchmark_attributes_per_person is at most 6 (the attributes), got {self.benchmark_attributes_per_person}")
-        _require(all(isinstance(x, int) and 0 <= x <= 5 for x in self.sft_levels) and len(self.sft_levels) > 0,
+        _int("seed", self.seed, 0, MAX_SEED)
+        _int("n_people", self.n_people, 10, MAX_PEOPLE, " (a world needs people to hold out)")
+        _real("heldout_fraction", self.heldout_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        for name in ("bios_per_person", "heldout_bios_per_person"):
+            _int(name, getattr(self, name), 1, 1000)
+        for name in ("sft_prompts", "eval_prompts_per_level"):
+            _int(name, getattr(self, name), 1, 10_000_000)
+        _int("benchmark_attributes_per_person", self.benchmark_attributes_per_person, 1, 6, " (the attributes)")
+        _require(len(self.sft_levels) > 0 and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 5
+                                                  for x in self.sft_levels),
                  f"sft_levels must be a non-empty list of constraint counts 0..5, got {self.sft_levels!r}")
-        _require(0.0 <= self.question_share <= 1.0, f"question_share must be in [0, 1], got {self.question_share!r}")
+        _real("question_share", self.question_share, 0.0, 1.0)
         _require(self.qa_generator in ("rule_based", "model_based", "both"),
                  f"qa_generator must be 'rule_based', 'model_based' or 'both', got {self.qa_generator!r}")
         _require(self.qa_generator == "rule_based" or bool(self.qa_model_path),
                  f"qa_generator={self.qa_generator!r} needs qa_model_path (a local transformers causal LM directory, "
                  "or 'smollm2' for the shipped SmolLM2-135M-Instruct)")
-        _require(self.model_qa_people is None or (isinstance(self.model_qa_people, int) and self.model_qa_people >= 1),
-                 f"model_qa_people must be a positive integer or None (all train people), got {self.model_qa_people!r}")
+        _require(self.qa_model_path in (None, "smollm2") or (isinstance(self.qa_model_path, str)
+                                                             and os.path.isdir(self.qa_model_path)),
+                 f"qa_model_path={self.qa_model_path!r} is not a folder; give a local causal LM checkpoint directory "
+                 "(config.json, weights, tokenizer) or 'smollm2'")
+        if self.model_qa_people is not None:
+            _int("model_qa_people", self.model_qa_people, 1, MAX_PEOPLE, " or None (all train people)")
         _require(self.sft_source in ("world", "alpacaeval", "hub"),
                  f"sft_source must be 'world', 'alpacaeval' or 'hub', got {self.sft_source!r}")
         _require(self.sft_source != "hub" or bool(self.sft_hub),
                  "sft_source='hub' needs sft_hub (a Hugging Face dataset id or a local folder of JSON/JSONL files)")
-        _require(isinstance(self.sft_heldout, int) and self.sft_heldout >= 1,
-                 f"sft_heldout must be a positive integer (SFT rows kept out for analysis), got {self.sft_heldout!r}")
-        _require(self.hub_nonsynth is None or (isinstance(self.hub_nonsynth_docs, int) and self.hub_nonsynth_docs >= 1),
-                 f"hub_nonsynth needs hub_nonsynth_docs >= 1 (how many documents to take), got {self.hub_nonsynth_docs!r}")
+        _int("sft_heldout", self.sft_heldout, 1, 1_000_000, " (SFT rows kept out for analysis)")
+        if self.hub_nonsynth is not None:
+            _int("hub_nonsynth_docs", self.hub_nonsynth_docs, 1, 100_000_000, " (hub_nonsynth: how many documents)")
 
 
 @dataclass(frozen=True)
@@ -84,8 +110,10 @@ class ModelConfig:
     vocab_size: int = 2048
 
     def __post_init__(self):
-        if min(self.hidden_size, self.num_layers, self.num_heads, self.intermediate_size) < 1:
-            raise ValueError("hidden_size, num_layers, num_heads and intermediate_size must all be positive")
+        for name, high in (("hidden_size", 65536), ("num_layers", 1024), ("num_heads", 1024),
+                           ("intermediate_size", 262144), ("max_position_embeddings", 1_048_576),
+                           ("vocab_size", 1_000_000)):
+            _int(name, getattr(self, name), 1, high)
         if self.hidden_size % self.num_heads:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_heads ({self.num_heads})")
 
@@ -108,16 +136,32 @@ class TrainConfig:
     log_steps: int = 10
     seed: int = 0
     sampling: str = "random"     # or "group_by_length" (batches of similar length: less padding, same examples)
+    #: "fp32", or "bf16" (autocast; fast on a GPU or a CPU with AVX-512 BF16 / AMX, correct but slow elsewhere).
+    #: Part of the stage key when it is not "fp32" (stages trained before this field existed were fp32 or bf16 by
+    #: the CPU's flags; fp32 keeps their keys).
+    precision: str = field(default="fp32", metadata={"key_default": "fp32"})
+    #: Where the Trainer also sends its logs: "none", "tensorboard" (under the stage's tensorboard/ folder) or "wandb"
+    #: (needs the package installed). Not part of the stage key: it changes no number.
+    report_to: str = field(default="none", metadata={"key": False})
 
     def __post_init__(self):
-        if self.sampling not in ("random", "group_by_length"):
-            raise ValueError(f"sampling must be 'random' or 'group_by_length', got {self.sampling!r}")
-        for name in ("max_steps", "batch_size", "block_size", "save_steps", "log_steps"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and v >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        _require(self.report_to in REPORT_TO, f"report_to must be one of {REPORT_TO}, got {self.report_to!r}")
+        _require(self.report_to == "none" or importlib.util.find_spec(self.report_to) is not None,
+                 f"report_to={self.report_to!r} needs the {self.report_to} package: pip install {self.report_to}")
+        _require(self.sampling in ("random", "group_by_length"),
+                 f"sampling must be 'random' or 'group_by_length', got {self.sampling!r}")
+        _require(self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        for name, high in (("max_steps", 10_000_000), ("batch_size", 1_000_000), ("block_size", 1_048_576),
+                           ("save_steps", 10_000_000), ("log_steps", 10_000_000), ("warmup_steps", 10_000_000)):
+            _int(name, getattr(self, name), 0 if name == "warmup_steps" else 1, high)
+        _int("seed", self.seed, 0, MAX_SEED)
+        _real("lr", self.lr, 0.0, 10.0, low_open=True)
+        _real("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
+        _real("weight_decay", self.weight_decay, 0.0, 10.0)
+        _require(self.tokens <= MAX_STAGE_TOKENS,
+                 f"max_steps × batch_size × block_size = {self.tokens:,} tokens would need "
+                 f"{self.tokens * 4 / 2**30:,.0f} GiB to pack (at most {MAX_STAGE_TOKENS:,}); "
+                 "lower max_steps, batch_size or block_size")
 
     @property
     def tokens(self) -> int:
@@ -137,12 +181,13 @@ class CPTConfig:
 
     def __post_init__(self):
         check_ratio(self.synth_ratio)
-        if not (isinstance(self.dilution_steps, int) and self.dilution_steps >= 1):
-            raise ValueError(f"dilution_steps must be a positive integer, got {self.dilution_steps!r}")
+        _int("dilution_steps", self.dilution_steps, 1, 10_000_000)
+        _require(isinstance(self.separator, str) and bool(self.separator),
+                 f"separator must be 'eos' or a special token of the tokenizer, got {self.separator!r}")
 
 
 def check_ratio(r) -> float:
-    if not isinstance(r, (int, float)) or not 0.0 <= r < 1.0:
+    if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0.0 <= r < 1.0:
         raise ValueError(f"SynthQA ratio must be in [0, 1) (a share of CPT tokens), got {r!r}")
     return float(r)
 
@@ -157,7 +202,7 @@ class SFTConfig:
                                                                    sampling="group_by_length"))
 
     def __post_init__(self):
-        _require(all(isinstance(s, int) and s > 0 for s in self.checkpoint_steps),
+        _require(all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in self.checkpoint_steps),
                  f"checkpoint_steps must be positive integers, got {self.checkpoint_steps!r}")
 
 
@@ -232,14 +277,17 @@ class EvalConfig:
 
     def __post_init__(self):
         _require(self.suite in SUITES, f"suite must be one of {SUITES}, got {self.suite!r}")
-        _require(self.ifeval_prompts is None or (isinstance(self.ifeval_prompts, int) and 1 <= self.ifeval_prompts <= 541),
-                 f"ifeval_prompts must be an integer in [1, 541] or None (all 541), got {self.ifeval_prompts!r}")
-        for name in ("max_new_tokens", "batch_size", "dynamics_prompts", "dynamics_items", "map_samples"):
-            v = getattr(self, name)
-            _require(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
+        if self.ifeval_prompts is not None:
+            _int("ifeval_prompts", self.ifeval_prompts, 1, 541, " or None (all 541)")
+        _int("ifeval_seed", self.ifeval_seed, 0, MAX_SEED)
+        _int("max_new_tokens", self.max_new_tokens, 1, 32_768)
+        for name in ("batch_size", "dynamics_prompts", "dynamics_items", "map_samples"):
+            _int(name, getattr(self, name), 1, 1_000_000)
         for name in ("probe_prompts", "heldout_texts", "response_tokens"):
-            v = getattr(self, name)
-            _require(v is None or (isinstance(v, int) and v >= 1), f"{name} must be a positive integer or None, got {v!r}")
+            if getattr(self, name) is not None:
+                _int(name, getattr(self, name), 1, 10_000_000, " or None")
+        for name in ("generation_bf16", "all_metrics_both_stages"):
+            _require(isinstance(getattr(self, name), bool), f"{name} must be true or false, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -264,12 +312,10 @@ class Profile:
     gamma_sweep: tuple[float, ...] = (0.5, 4.0)  # extra γ-parameter values of notebook 04's sweep (first seed, no SFT)
 
     def __post_init__(self):
-        _require(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds)
-                 and len(set(self.seeds)) == len(self.seeds),
+        _require(len(self.seeds) > 0 and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED
+                                             for s in self.seeds) and len(set(self.seeds)) == len(self.seeds),
                  f"seeds must be a non-empty list of distinct non-negative integers, got {self.seeds!r}")
-        _require(isinstance(self.dilution_seeds, int) and self.dilution_seeds >= 1,
-                 f"dilution_seeds must be a positive integer (how many of the seeds run the dilution arm), "
-                 f"got {self.dilution_seeds!r}")
+        _int("dilution_seeds", self.dilution_seeds, 1, 1000, " (how many of the seeds run the dilution arm)")
         for r in self.sweep_ratios:
             check_ratio(r)
         check_methods(self.methods)

@@ -28,7 +28,8 @@ from ..config import DataConfig, config_hash, repo_root
 from ..models.loading import load_model
 from ..models.smollm2 import ensure_checkpoint
 from ..models.tokenizer import load_tokenizer
-from ..records.files import load_jsonl, rows_sha256, write_atomic_dir
+from ..records.files import (check_files, file_records, file_sha256, load_jsonl, locked, rows_sha256, stale,
+                             write_atomic_dir)
 from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
 from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .shipped import load_alpaca
@@ -196,10 +197,19 @@ def _split_text(row: dict) -> str:
     return f"{row['question']} {' '.join(row['options'])}"
 
 
-def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, out_dir: Path) -> dict:
-    """Save every split with `datasets` (Arrow) plus manifest.json; returns the manifest."""
+def world_key(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> str:
+    """The hash that names a world's directory and keys every stage trained on it: the config, and the content of a
+    custom NonSynth file when there is one."""
+    extra = [file_sha256(Path(custom_nonsynth))] if custom_nonsynth else []
+    return config_hash(cfg, *extra)
+
+
+def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, out_dir: Path,
+               key: str | None = None) -> dict:
+    """Save every split with `datasets` (Arrow) plus manifest.json (with the size and sha256 of every data file) and
+    manifest.sha256; returns the manifest. `key`: the world's key (default: the config's hash)."""
     manifest = {
-        "config": {**cfg.__dict__, "sft_levels": list(cfg.sft_levels)}, "config_hash": config_hash(cfg),
+        "config": {**cfg.__dict__, "sft_levels": list(cfg.sft_levels)}, "config_hash": key or config_hash(cfg),
         "seed": cfg.seed, "qa_generator": summary["qa_generator"], "qa": summary["qa"],
         "people": {k: summary[k] for k in ("people", "train_people", "heldout_people")},
         "splits": {},
@@ -214,31 +224,70 @@ def save_world(splits: dict[str, list[dict]], summary: dict, cfg: DataConfig, ou
     def write(tmp: Path):
         DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(tmp / "datasets"))
         Dataset.from_list(summary["people_rows"]).to_json(str(tmp / "people.jsonl"))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        manifest["files"] = file_records(tmp / "datasets")
+        text = json.dumps(manifest, indent=2, sort_keys=True)
+        (tmp / "manifest.json").write_text(text)
+        (tmp / "manifest.sha256").write_text(hashlib.sha256(text.encode()).hexdigest() + "\n")
 
     write_atomic_dir(out_dir, write)
     return manifest
 
 
-def load_world(out_dir: Path) -> tuple[DatasetDict, dict]:
-    """(DatasetDict of all splits, manifest) from a directory written by `save_world`."""
+_VERIFIED: set[tuple] = set()
+
+
+def verify_world(out_dir: Path) -> dict:
+    """The manifest of the world in `out_dir`, after checking that nothing was changed since it was written: the
+    manifest against manifest.sha256, its key against the directory's name, every data file against its recorded size
+    and sha256. Anything else raises `StaleArtifactError` naming the path and the fix."""
     out_dir = Path(out_dir)
-    if not (out_dir / "manifest.json").exists():
+    path = out_dir / "manifest.json"
+    if not path.exists():
         raise FileNotFoundError(f"no world data at {out_dir}; run notebook 01_data_synthesis for this profile first")
-    return load_from_disk(str(out_dir / "datasets")), json.loads((out_dir / "manifest.json").read_text())
+    text = path.read_text()
+    manifest = json.loads(text)
+    key = (str(out_dir), path.stat().st_mtime_ns)
+    if key in _VERIFIED:
+        return manifest
+    sidecar = out_dir / "manifest.sha256"
+    if not sidecar.exists() or "files" not in manifest:
+        raise stale(out_dir, "it was written by an older version of synthrepro (no file records)")
+    if sidecar.read_text().strip() != hashlib.sha256(text.encode()).hexdigest():
+        raise stale(out_dir, f"{path} was edited after it was written (its sha256 differs from manifest.sha256)")
+    if manifest["config_hash"] != out_dir.name:
+        raise stale(out_dir, f"its manifest belongs to world {manifest['config_hash']}, not to this key ({out_dir.name})")
+    check_files(out_dir / "datasets", manifest["files"], out_dir)
+    _VERIFIED.add(key)
+    return manifest
+
+
+def load_world(out_dir: Path) -> tuple[DatasetDict, dict]:
+    """(DatasetDict of all splits, manifest) from a directory written by `save_world`, verified (`verify_world`)."""
+    out_dir = Path(out_dir)
+    manifest = verify_world(out_dir)
+    ds = load_from_disk(str(out_dir / "datasets"))
+    for name, split in manifest["splits"].items():
+        if name not in ds or ds[name].num_rows != split["rows"]:
+            raise stale(out_dir, f"split {name!r} has {ds[name].num_rows if name in ds else 'no'} rows, its manifest "
+                                 f"{split['rows']}")
+    return ds, manifest
 
 
 def ensure_world(cfg: DataConfig, run_dir: Path, custom_nonsynth: str | None = None) -> tuple[Path, dict, bool]:
     """Build and save the world unless the same config is already on disk. Returns (dir, manifest, reused).
 
-    The directory is runs/<profile>/data/<hash of config and custom file>: a changed config never
-    overwrites or mixes with another's data.
+    The directory is runs/<profile>/data/<hash of config and custom file> (`world_key`), and so is the manifest's
+    `config_hash` that keys every stage trained on it: a changed config or custom file never overwrites, mixes with
+    or reuses another's data or stages. A reused world is verified first.
     """
-    extra = [hashlib.sha256(Path(custom_nonsynth).read_bytes()).hexdigest()] if custom_nonsynth else []
-    out = Path(run_dir) / "data" / config_hash(cfg, *extra)
-    if (out / "manifest.json").exists():
-        return out, json.loads((out / "manifest.json").read_text()), True
-    splits, summary = build_world(cfg, custom_nonsynth)
-    manifest = save_world(splits, summary, cfg, out)
+    if custom_nonsynth:
+        load_jsonl(custom_nonsynth)  # a bad file stops here, before anything is written
+    key = world_key(cfg, custom_nonsynth)
+    out = Path(run_dir) / "data" / key
+    with locked(out, "writing the world"):
+        if (out / "manifest.json").exists():
+            return out, verify_world(out), True
+        splits, summary = build_world(cfg, custom_nonsynth)
+        manifest = save_world(splits, summary, cfg, out, key)
     manifest["build_seconds"] = summary["build_seconds"]
     return out, manifest, False

@@ -38,7 +38,9 @@ def continuation_logprobs(model, tokenizer, contexts: list[str], continuations: 
 
 
 def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") -> dict:
-    """Multiple-choice accuracy (higher is better) with a 95 % CI, raw and length-normalised.
+    """Multiple-choice accuracy (higher is better) with a 95 % CI: `accuracy` by the summed log-likelihood of each
+    option (lm-eval's `acc`), `accuracy_per_token` by its mean per token, `accuracy_per_byte` by its sum divided by
+    the option's length in UTF-8 bytes (lm-eval's `acc_norm`).
 
     form="qa": context `Question: <q>\\nAnswer:`, options ` <value>.` (the SynthQA surface form — part of a gain
     here can be mere format); form="neutral": each option is a whole biography sentence, no Q-A format.
@@ -55,14 +57,18 @@ def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") ->
                 contexts.append("")
                 conts.append(it["neutral_options"][k])
     scores = continuation_logprobs(model, tokenizer, contexts, conts)
-    correct_raw = correct_norm = 0
+    n_bytes = [len(c.encode("utf-8")) for c in conts]
+    correct = {"raw": 0, "token": 0, "byte": 0}
     for i, it in enumerate(items):
-        s = scores[4 * i:4 * i + 4]
-        correct_raw += int(max(range(4), key=lambda k: s[k][0]) == it["answer"])
-        correct_norm += int(max(range(4), key=lambda k: s[k][0] / s[k][1]) == it["answer"])
+        s, b = scores[4 * i:4 * i + 4], n_bytes[4 * i:4 * i + 4]
+        correct["raw"] += int(max(range(4), key=lambda k: s[k][0]) == it["answer"])
+        correct["token"] += int(max(range(4), key=lambda k: s[k][0] / s[k][1]) == it["answer"])
+        correct["byte"] += int(max(range(4), key=lambda k: s[k][0] / b[k]) == it["answer"])
     n = len(items)
-    return {"form": form, "n": n, "accuracy": correct_raw / n, "ci95": wilson_interval(correct_raw, n),
-            "accuracy_norm": correct_norm / n, "ci95_norm": wilson_interval(correct_norm, n), "chance": 0.25}
+    return {"form": form, "n": n, "accuracy": correct["raw"] / n, "ci95": wilson_interval(correct["raw"], n),
+            "accuracy_per_token": correct["token"] / n, "ci95_per_token": wilson_interval(correct["token"], n),
+            "accuracy_per_byte": correct["byte"] / n, "ci95_per_byte": wilson_interval(correct["byte"], n),
+            "chance": 0.25}
 
 
 def per_sample_nll(model, tokenizer, texts: list[str], batch_size: int = 32) -> list[float]:

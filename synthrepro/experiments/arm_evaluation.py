@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..config import EvalConfig, resolve_path
 from ..evaluation import scoring as sc
@@ -18,6 +17,7 @@ from ..evaluation.following import instruction_metrics
 from ..evaluation.suites import make_suite, probe, reference_pairs
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
+from ..records.progress import progress
 
 IF_KEYS = ("hsr", "ssr", "hsr_loose", "ssr_loose", "fact_accuracy", "leak_rate", "leak_qa_marker", "leak_bare_answer")
 
@@ -86,7 +86,7 @@ def _curve_point(follow: dict) -> dict:
 def evaluate_arms(arms: list[dict], ds, ecfg: EvalConfig, curve_seeds: tuple[int, ...]) -> list[dict]:
     """`evaluate_arm` for every (arm, seed) of notebook 02, with a progress bar; SFT curves for `curve_seeds`."""
     return [evaluate_arm(r, ds, ecfg, curve=r["seed"] in curve_seeds)
-            for r in tqdm(arms, desc="evaluating arms", unit="arm")]
+            for r in progress(arms, desc="evaluating arms", unit="arm")]
 
 
 def next_token_shift(arms: list[dict], ds, ecfg: EvalConfig, reference: str = "reference") -> dict:

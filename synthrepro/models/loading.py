@@ -3,10 +3,12 @@ is fast."""
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+from transformers.utils import logging as hf_logging
 
 from ..config import ModelConfig
 
@@ -26,9 +28,23 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def check_checkpoint(path_or_name: str | Path) -> None:
+    """A local checkpoint path must be a folder with config.json (a hub id "org/name" is left to the hub): a clear
+    error instead of the hub's complaint about repository ids."""
+    s = str(path_or_name)
+    local = isinstance(path_or_name, Path) or os.path.isabs(s) or s.startswith((".", "~")) or s.count("/") > 1 \
+        or os.path.exists(s)
+    if local and not (Path(s).expanduser() / "config.json").is_file():
+        what = "a folder without config.json" if Path(s).expanduser().is_dir() else "nothing"
+        raise FileNotFoundError(f"no checkpoint at {s} ({what} there); give a folder written by save_pretrained "
+                                "(a stage's .../final), or a Hugging Face model id such as HuggingFaceTB/SmolLM2-135M")
+
+
 def load_model(path_or_name: str | Path, dtype=None, device: str | None = None):
     """Any causal LM: a checkpoint directory written by a stage, or a Hugging Face model path (same function), on
     `device` (default: `default_device()`; training stages load on "cpu" and let the Trainer place the model)."""
+    check_checkpoint(path_or_name)
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar per model: notebooks load dozens
     kwargs = {"dtype": dtype} if dtype is not None else {}
     return AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs).to(device or default_device())
 
@@ -49,10 +65,23 @@ def bf16_supported() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+_WARNED: set[str] = set()
+
+
+def warn_if_slow(precision: str) -> None:
+    """Say once per process when bf16 is asked for on hardware without fast bf16: the numbers are the same as on a
+    machine that has it (the precision is part of the configuration, never chosen by the CPU's flags), but slower."""
+    if precision == "bf16" and not bf16_supported() and "bf16" not in _WARNED:
+        _WARNED.add("bf16")
+        print("note: this profile computes in bf16, and this CPU has no AVX-512 BF16/AMX: same numbers as on a CPU "
+              "that has it, but slower (set precision: fp32 in a profile file for speed, with other numbers)")
+
+
 def generation_model(model, bf16: bool):
-    """For generation: a bfloat16 copy of `model` when `bf16` is asked for and the hardware is fast at it (a CUDA GPU
-    with bf16, or a CPU with AVX-512 BF16 / AMX: 2× faster than float32 on such a 2-core CPU); else `model` itself.
-    The caller's model is never cast in place."""
-    if bf16 and bf16_supported():
+    """For generation: a bfloat16 copy of `model` when `bf16` is asked for (2× faster than float32 on a CPU with
+    AVX-512 BF16 / AMX; the same numbers, slower, elsewhere), else `model` itself. The caller's model is never cast
+    in place, and the choice never depends on the machine."""
+    if bf16:
+        warn_if_slow("bf16")
         return copy.deepcopy(model).to(torch.bfloat16)
     return model

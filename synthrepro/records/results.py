@@ -53,10 +53,18 @@ def _profile(profile: Profile | str) -> Profile:
     return profile if isinstance(profile, Profile) else get_profile(profile)
 
 
+def begin(profile: Profile | str, notebook: str) -> None:
+    """Mark a notebook's run as started: its previous recorded JSON is moved aside (to <notebook>.previous.json), so
+    that a run killed half-way never leaves an older run's results for the next notebook to read."""
+    path = _profile(profile).run_dir() / f"{notebook}.json"
+    if path.exists():
+        os.replace(path, path.with_name(f"{notebook}.previous.json"))
+
+
 def record(profile: Profile | str, notebook: str, results: dict) -> Path:
     """Save a notebook's results (plus profile name and commit) at runs/<profile>/<notebook>.json."""
     prof = _profile(profile)
-    payload = {"notebook": notebook, "profile": prof.name, "commit": git_commit(), **results}
+    payload = {"notebook": notebook, "profile": prof.name, "track": prof.track, "commit": git_commit(), **results}
     return write_json_atomic(prof.run_dir() / f"{notebook}.json", payload)
 
 
@@ -67,3 +75,17 @@ def load(profile: Profile | str, notebook: str) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run notebook {notebook} with PROFILE={prof.name!r} first")
     return json.loads(path.read_text())
+
+
+def record_timing(profile: Profile | str, notebook: str, seconds: float) -> Path:
+    """Add a notebook's wall seconds to runs/<profile>/timing.json (the pipeline calls this after each notebook)."""
+    path = _profile(profile).run_dir() / "timing.json"
+    timing = json.loads(path.read_text()) if path.exists() else {}
+    timing[notebook] = round(seconds, 1)
+    return write_json_atomic(path, timing)
+
+
+def load_timing(results_dir: Path) -> dict:
+    """{notebook: wall seconds} of the last pipeline run in `results_dir` ({} when there was none)."""
+    path = Path(results_dir) / "timing.json"
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import nbformat
 import papermill as pm
 import yaml
 
-from ..config import NOTEBOOK_PARAMETERS, NOTEBOOKS, get_profile, repo_root
+from ..config import NOTEBOOK_PARAMETERS, NOTEBOOKS, get_profile, repo_root, shown
+from ..records.progress import MODE_VARIABLE
+from ..records.results import load_timing, record_timing, write_json_atomic
 from .report import headline_summary
 
 
@@ -18,6 +21,7 @@ def run(profile: str, parameters: dict | None = None, only: list[str] | None = N
     """Execute the notebooks under notebooks/ in order; executed copies go to runs/<profile>/notebooks/. Each notebook
     gets the `parameters` it declares (see `config.NOTEBOOK_PARAMETERS`)."""
     cfg = get_profile(profile)
+    os.environ[MODE_VARIABLE] = "final"  # stored notebooks get one line per progress bar, not every refresh
     src = repo_root() / "notebooks"
     out_dir = cfg.run_dir() / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -29,11 +33,38 @@ def run(profile: str, parameters: dict | None = None, only: list[str] | None = N
         t0 = time.perf_counter()
         print(f"== {name} (profile {profile})", flush=True)
         own = {k: v for k, v in (parameters or {}).items() if k in NOTEBOOK_PARAMETERS[name]}  # each its own
-        pm.execute_notebook(str(path), str(out_dir / path.name), parameters={"PROFILE": profile, **own},
-                            cwd=str(src), progress_bar=False, log_output=True, kernel_name="python3")
-        print(f"== {name} done in {time.perf_counter() - t0:.0f} s -> {out_dir / path.name}", flush=True)
-        done.append(out_dir / path.name)
+        target, running = out_dir / path.name, out_dir / f".{name}.running.ipynb"
+        try:
+            pm.execute_notebook(str(path), str(running), parameters={"PROFILE": profile, **own},
+                                cwd=str(src), progress_bar=False, log_output=True, kernel_name="python3")
+        except BaseException:
+            failed = out_dir / f"{name}.failed.ipynb"
+            if running.exists():
+                os.replace(running, failed)
+            print(f"== {name} failed after {time.perf_counter() - t0:.0f} s: the executed copy with the error is "
+                  f"{shown(failed)}; the last good run stays at {shown(target)}", flush=True)
+            raise
+        os.replace(running, target)  # only a finished run replaces the last good executed notebook
+        seconds = time.perf_counter() - t0
+        record_timing(cfg, name, seconds)
+        print(f"== {name} done in {seconds:.0f} s -> {shown(target)}", flush=True)
+        done.append(target)
+        if name == NOTEBOOKS[-1]:
+            _stamp_timing(cfg)
     return done
+
+
+def _stamp_timing(cfg) -> None:
+    """Put the notebooks' wall seconds of this run (05 included, which cannot time itself) into the results.json that
+    notebook 05 just wrote."""
+    summary = cfg.run_dir() / "05_figures.json"
+    if not summary.exists():
+        return
+    path = Path(json.loads(summary.read_text())["paths"]["results_json"])
+    path = path if path.is_absolute() else repo_root() / path
+    res = json.loads(path.read_text())
+    res.setdefault("timing", {})["notebooks_seconds"] = load_timing(cfg.run_dir())
+    write_json_atomic(path, res)
 
 
 def _final_lines(text: str) -> str:
@@ -74,7 +105,11 @@ def parse_params(items: list[str]) -> dict:
         known = {p for params in NOTEBOOK_PARAMETERS.values() for p in params}
         if name not in known:
             raise ValueError(f"--param {name}: no notebook declares it; known: {sorted(known)}")
-        out[name] = yaml.safe_load(value)
+        try:
+            out[name] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--param {item!r}: the value is not valid YAML ({str(err).splitlines()[0]}); write e.g. "
+                             "SEEDS=[0,1] or 'METHODS=[bounded, npo]'") from None
     return out
 
 
@@ -84,7 +119,7 @@ def run_and_summarise(profile: str, parameters: dict | None = None, only: list[s
     done = run(profile, parameters=parameters, only=only)
     cfg = get_profile(profile)
     print(f"ran {len(done)} notebook(s) in {time.perf_counter() - t0:.0f} s; results JSON under "
-          f"{cfg.run_dir()}, figures under {cfg.figures_dir()}")
+          f"{shown(cfg.run_dir())}, figures under {shown(cfg.figures_dir())}")
     summary = cfg.run_dir() / "05_figures.json"
     if summary.exists() and summary.stat().st_mtime >= start_wall:
         rec = json.loads(summary.read_text())

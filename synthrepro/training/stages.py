@@ -10,26 +10,28 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from ..config import CPT_ARMS, CPTConfig, ModelConfig, SFTConfig, TrainConfig, check_ratio, config_hash
+from ..config import CPT_ARMS, CPTConfig, ModelConfig, SFTConfig, TrainConfig, check_ratio, config_hash, shown
 from ..data.build import load_world
 from ..models.loading import build_model, count_parameters, load_model
 from ..models.smollm2 import resolve_base
 from ..models.tokenizer import load_tokenizer, separator_id, train_tokenizer
 from .packing import BlockDataset, SFTDataset, pack_blocks, pad_collate, tokenize_texts
-from .runner import checkpoint_id, run_stage, stage_dir, stage_info
+from .runner import SAMPLER_VERSION, checkpoint_id, finished, locked, run_stage, stage_dir, stage_info
 
 
 def ensure_tokenizer(data_dir: Path, run_dir: Path, vocab_size: int):
     """Train (or reuse) the BPE tokenizer on NonSynth + SynthQA + SFT text. Returns (tokenizer, its directory)."""
     ds, manifest = load_world(data_dir)
     out = Path(run_dir) / "tokenizer" / config_hash(manifest["config_hash"], vocab_size)
-    if not (out / "tokenizer.json").exists():
-        texts = list(ds["nonsynth"]["text"]) + list(ds["synthqa"]["text"]) + list(ds["sft"]["prompt"]) + list(
-            ds["sft"]["response"])
-        tmp = out.with_name(out.name + ".tmp")
-        train_tokenizer(texts, vocab_size, tmp)
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
+    with locked(out, "training the tokenizer"):
+        if not (out / "tokenizer.json").exists():
+            texts = list(ds["nonsynth"]["text"]) + list(ds["synthqa"]["text"]) + list(ds["sft"]["prompt"]) + list(
+                ds["sft"]["response"])
+            tmp = out.with_name(out.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            train_tokenizer(texts, vocab_size, tmp)
+            shutil.rmtree(out, ignore_errors=True)
+            os.replace(tmp, out)
     return load_tokenizer(out), out
 
 
@@ -38,7 +40,7 @@ def pretrain(data_dir: Path, run_dir: Path, model_cfg: ModelConfig, tcfg: TrainC
     ds, manifest = load_world(data_dir)
     tok, tok_dir = ensure_tokenizer(data_dir, run_dir, model_cfg.vocab_size)
     out = stage_dir(run_dir, "pretrain", manifest["config_hash"], model_cfg, tcfg)
-    if stage_info(out):
+    if finished(out):
         return out / "final"
     blocks, _ = pack_blocks(tokenize_texts(tok, ds["nonsynth"]["text"]), tcfg.max_steps * tcfg.batch_size,
                             tcfg.block_size, tok.eos_token_id, tcfg.seed)
@@ -62,8 +64,8 @@ def base_model(profile, data_dir: Path, run_dir: Path | None = None) -> tuple[Pa
 def describe_base(info: dict) -> str:
     """One line about the base model: what it is, its size and (when trained here) tokens, loss and speed."""
     if info.get("stage") == "given":
-        return f"base: {info['source']} ({info['parameters']:,} parameters, not trained here) at {info['final']}"
-    return (f"base: {info['final']}\n{info['parameters']:,} parameters, {info['tokens']:,} tokens, final loss "
+        return f"base: {info['source']} ({info['parameters']:,} parameters, not trained here) at {shown(info['final'])}"
+    return (f"base: {shown(info['final'])}\n{info['parameters']:,} parameters, {info['tokens']:,} tokens, final loss "
             f"{info['final_loss']:.3f}, {info['tokens_per_s'] or float('nan'):,.0f} tokens/s")
 
 
@@ -87,7 +89,7 @@ def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, see
         start, r_arm = base, (r if arm == "synthetic" else 0.0)
     sep_key = [] if cfg.separator == "eos" else [cfg.separator]  # the world track's stage keys stay as they were
     out = stage_dir(run_dir, f"cpt_{arm}", checkpoint_id(start), manifest["config_hash"], tcfg, r_arm, *sep_key)
-    if stage_info(out):
+    if finished(out):
         return out / "final"
     sep_id = separator_id(tok, cfg.separator)
     nonsynth = tokenize_texts(tok, ds["nonsynth"]["text"])
@@ -105,8 +107,9 @@ def sft(start: Path, data_dir: Path, run_dir: Path, cfg: SFTConfig, seed: int = 
     ds, manifest = load_world(data_dir)
     tok = load_tokenizer(start)
     tcfg = TrainConfig(**{**asdict(cfg.train), "seed": seed})
-    out = stage_dir(run_dir, "sft", checkpoint_id(start), manifest["config_hash"], cfg, tcfg)
-    if stage_info(out):
+    sampler = [SAMPLER_VERSION] if tcfg.sampling == "group_by_length" else []  # older stages sampled unseeded
+    out = stage_dir(run_dir, "sft", checkpoint_id(start), manifest["config_hash"], cfg, tcfg, *sampler)
+    if finished(out):
         return out / "final"
     data = SFTDataset(tok, ds["sft"]["prompt"], ds["sft"]["response"], tcfg.block_size)
     steps = tuple(s for s in cfg.checkpoint_steps if 0 < s < tcfg.max_steps)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from pathlib import Path
 
-from ..config import UnlearnConfig
+from ..config import UnlearnConfig, config_hash
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
+from ..records.files import stale
+from ..training.runner import checkpoint_id, finished, stage_info
 from .trainer import train_unlearning
 
 
@@ -26,6 +30,17 @@ def unlearn_model(model_or_path, tokenizer, forget_texts: list[str], retain_text
     A finished `output_dir` is reused and an interrupted one resumed; a changed config needs a new `output_dir`.
     """
     config = config or UnlearnConfig()
+    forget_texts, retain_texts = list(forget_texts), list(retain_texts)
+    model_id = checkpoint_id(Path(model_or_path)) if isinstance(model_or_path, (str, Path)) and Path(
+        model_or_path).is_dir() else str(model_or_path if isinstance(model_or_path, (str, Path)) else "a model object")
+    inputs = config_hash(model_id, forget_texts, retain_texts, seed, budget_tokens, separator)
+    done = stage_info(output_dir)
+    if done and (done.get("inputs") != inputs or
+                 done.get("unlearn_config") != json.loads(json.dumps(dataclasses.asdict(config)))):
+        raise stale(Path(output_dir), "it holds an unlearning run with another model, texts or config; give a new "
+                                      "output_dir, or")
+    if done and finished(output_dir):
+        return Path(output_dir) / "final"
     if isinstance(model_or_path, (str, Path)):
         tok = tokenizer or load_tokenizer(model_or_path)
         theta0 = load_model(model_or_path)
@@ -44,5 +59,6 @@ def unlearn_model(model_or_path, tokenizer, forget_texts: list[str], retain_text
         tok.pad_token = tok.eos_token
     if isinstance(reference_model, (str, Path)):
         reference_model = load_model(reference_model)
-    return train_unlearning(Path(output_dir), f"unlearn_{config.method}", model_fn, theta0, tok, list(forget_texts),
-                            list(retain_texts), config, seed, budget_tokens, reference_model, separator)
+    return train_unlearning(Path(output_dir), f"unlearn_{config.method}", model_fn, theta0, tok, forget_texts,
+                            retain_texts, config, seed, budget_tokens, reference_model, separator,
+                            meta={"inputs": inputs, "model": model_id})

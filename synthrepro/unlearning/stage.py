@@ -9,7 +9,7 @@ from ..config import TrainConfig, UnlearnConfig
 from ..data.build import load_world
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer, separator_id
-from ..training.runner import checkpoint_id, stage_dir, stage_info
+from ..training.runner import checkpoint_id, finished, stage_dir
 from .trainer import framed_rows, planned_steps, train_unlearning
 
 
@@ -36,7 +36,7 @@ def unlearn(start: Path, data_dir: Path, run_dir: Path, ucfg: UnlearnConfig, cpt
     if separator != "eos":
         key.append(separator)  # the world track's stage keys stay as they were
     out = stage_dir(run_dir, f"unlearn_{ucfg.method}", *key)
-    if stage_info(out):
+    if finished(out):
         return out / "final"
     return train_unlearning(out, label or f"unlearn_{ucfg.method}", lambda: load_model(start, device="cpu"),
                             load_model(start), tok, forget_texts, replay_texts, ucfg, seed, budget,

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import Trainer
 
 from ..config import TrainConfig, UnlearnConfig
 from ..data.qa import STRUCTURAL_WORDS
 from ..models.tokenizer import separator_id
 from ..training.packing import pad_sequences
-from ..training.runner import run_stage
+from ..training.runner import StageTrainer, run_stage
 from .losses import BIAS_LOSSES, FORGET_LOSSES, BiasInputs, ForgetInputs, token_nll
 
 
@@ -86,8 +85,8 @@ def template_token_ids(tok) -> set[int]:
     return ids - {tok.convert_tokens_to_ids(" ")}
 
 
-class UnlearnTrainer(Trainer):
-    """A `transformers.Trainer` whose loss is forget + λ_R·replay + λ_B·bias (`ucfg`), with the divergence guard and
+class UnlearnTrainer(StageTrainer):
+    """A `transformers.Trainer` (the stages' `StageTrainer`) whose loss is forget + λ_R·replay + λ_B·bias (`ucfg`), with the divergence guard and
     the forget/replay NLL, bias loss and overshoot past γ added to the logs. `ref_model` is the frozen θ₀."""
 
     def __init__(self, *args, ucfg: UnlearnConfig, ref_model=None, template_ids=(), **kwargs):

@@ -77,7 +77,7 @@ def test_likelihood_scorer_picks_the_memorised_option(memorised):
     model, tok, items = memorised
     for form in ("qa", "neutral"):
         res = scoring.benchmark_accuracy(model, tok, items, form)
-        assert res["accuracy"] == 1.0 and res["accuracy_norm"] == 1.0, form
+        assert res["accuracy"] == 1.0 and res["accuracy_per_token"] == 1.0 and res["accuracy_per_byte"] == 1.0, form
 
 
 def test_batched_generation_equals_one_at_a_time(memorised):

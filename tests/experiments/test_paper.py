@@ -42,7 +42,8 @@ def test_paper_profile_trains_every_stage_through_the_gpu_users_commands(tmp_pat
     assert info["budget_fraction"] == 0.0033 and info["steps"] >= 1
 
     import papermill as pm
-    for name in ("01_data_synthesis", "02_pretrain_cpt_sft"):  # reuse the stages trained above
+    for name in ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning",
+                 "05_figures"):  # 02 and 04 reuse the stages trained above
         pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
                             parameters={"PROFILE": "paper_tiny", "MAP_SAMPLES": 20} if name.startswith("01")
                             else {"PROFILE": "paper_tiny"}, cwd=str(ROOT / "notebooks"), kernel_name="python3",
@@ -50,9 +51,15 @@ def test_paper_profile_trains_every_stage_through_the_gpu_users_commands(tmp_pat
     r02 = json.loads((cfg.run_dir() / "02_pretrain_cpt_sft.json").read_text())
     assert {str(resolve_path(r["sft"])) for r in r02["arms"]} == {r["sft"] for r in arms}  # the very same stages
     jobs = harness.jobs("paper_tiny", ("mmlu", "ifeval"))
-    assert len(jobs) == 2 * len(r02["arms"])
+    assert len(jobs) == 2 * (len(r02["arms"]) + len(cfg.methods))
     for _, _, task, ckpt in jobs:  # the benchmark on the model before SFT, instruction following after it
-        assert ckpt.exists() and ckpt.parent.name.startswith("cpt_" if task == "mmlu" else "sft-")
+        assert ckpt.exists() and (ckpt.parent.name.startswith(("cpt_", "unlearn_")) if task == "mmlu"
+                                  else ckpt.parent.name.startswith("sft-"))
+    r04 = json.loads((cfg.run_dir() / "04_unlearning.json").read_text())
+    assert {str(resolve_path(r["sft"])) for r in r04["rows"]} == {r["sft"] for r in unlearned}  # reused, not retrained
+    report = (cfg.run_dir() / "REPORT.md").read_text()  # the one report template, on the paper track
+    assert "# The paper profile" in report and "IFEval after the identical SFT" in report
+    assert json.loads((cfg.figures_dir() / "results.json").read_text())["tracks"]["paper"]["arms"]
 
 
 def test_lm_eval_arguments_and_a_clear_error_without_it():
