@@ -4,6 +4,9 @@
 """
 from __future__ import annotations
 
+import dataclasses
+
+from .paths import config_hash
 from .profiles import apply_overrides, get_profile
 from .schema import CPT_ARMS, Profile, _require, check_methods, check_ratio
 
@@ -114,6 +117,6 @@ def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:
             node[leaf] = _CONVERTERS.get(name, lambda v: v)(params[name])
         given.append(f"{name}={params[name]!r}")
     try:
-        return apply_overrides(profile, overrides)
+        return dataclasses.replace(apply_overrides(profile, overrides), base_hash=config_hash(profile))
     except ValueError as err:
         raise ValueError(f"notebook parameters {', '.join(given)} are not allowed together: {err}") from None

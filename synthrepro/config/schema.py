@@ -310,6 +310,9 @@ class Profile:
     sweep_ratios: tuple[float, ...] = (0.5,)   # extra synthetic arms (first seed) for the dose-response
     methods: tuple[str, ...] = ("bounded", "ga", "grad_diff", "npo", "simnpo")  # unlearning methods of notebook 04
     gamma_sweep: tuple[float, ...] = (0.5, 4.0)  # extra γ-parameter values of notebook 04's sweep (first seed, no SFT)
+    #: The hash of the profile a notebook started from, before its parameters (set by `resolve_notebook_parameters`;
+    #: recorded with each notebook's JSON, so that a notebook refuses upstream results of another profile version).
+    base_hash: str = field(default="", compare=False, metadata={"key": False})
 
     def __post_init__(self):
         _require(len(self.seeds) > 0 and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import CPT_ARMS
 from ..training.runner import stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
 
@@ -11,6 +12,17 @@ from ..training.stages import cpt, sft, sft_checkpoints
 def arm_name(arm: str, ratio: float, default_ratio: float) -> str:
     """`synthetic` at the profile's ratio, `synthetic@0.5` at another ratio; other arms unchanged."""
     return arm if arm != "synthetic" or ratio == default_ratio else f"synthetic@{ratio:g}"
+
+
+def arm_jobs(profile, arms: tuple[str, ...] = CPT_ARMS, seeds: tuple[int, ...] | None = None,
+             sweep_ratios: tuple[float, ...] | None = None) -> list[tuple[str, int, float]]:
+    """Every CPT arm notebook 02 trains, as (arm, seed, SynthQA ratio): each arm on every seed (the dilution arm on the
+    first `profile.dilution_seeds` seeds), and the synthetic arm at each sweep ratio on the first seed."""
+    seeds = tuple(profile.seeds if seeds is None else seeds)
+    sweep_ratios = tuple(profile.sweep_ratios if sweep_ratios is None else sweep_ratios)
+    jobs = [(arm, seed, profile.cpt.synth_ratio) for i, seed in enumerate(seeds) for arm in arms
+            if arm != "dilution" or i < profile.dilution_seeds]
+    return jobs + [("synthetic", seeds[0], r) for r in sweep_ratios if r != profile.cpt.synth_ratio]
 
 
 def train_arms(profile, data_dir: Path, base: Path, arms: tuple[str, ...], seeds: tuple[int, ...],
@@ -21,11 +33,8 @@ def train_arms(profile, data_dir: Path, base: Path, arms: tuple[str, ...], seeds
     Returns one row per (arm, seed): checkpoints, SFT curve checkpoints and the stages' records.
     """
     run_dir = profile.run_dir()
-    jobs = [(arm, seed, profile.cpt.synth_ratio) for i, seed in enumerate(seeds) for arm in arms
-            if arm != "dilution" or i < profile.dilution_seeds]
-    jobs += [("synthetic", seeds[0], r) for r in sweep_ratios if r != profile.cpt.synth_ratio]
     rows = []
-    for arm, seed, ratio in jobs:
+    for arm, seed, ratio in arm_jobs(profile, arms, seeds, sweep_ratios):
         cpt_final = cpt(arm, base, data_dir, run_dir, profile.cpt, seed, ratio)
         sft_final = sft(cpt_final, data_dir, run_dir, profile.sft, seed)
         rows.append({"arm": arm_name(arm, ratio, profile.cpt.synth_ratio), "seed": seed,

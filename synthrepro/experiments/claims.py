@@ -87,11 +87,7 @@ def claims_1_to_3(results: list[dict], sizes: dict[str, int], arm: str = "synthe
     claim 3: HSR (and SSR) after identical SFT down.
     """
     def eff(name, sign):
-        get, se = METRICS[name]
-        e = stats.effect(seed_values(results, reference, get), seed_values(results, arm, get),
-                      seed_values(results, reference, lambda r: se(r, sizes)),
-                      seed_values(results, arm, lambda r: se(r, sizes)))
-        return {**e, "metric": name, "expected_sign": sign, "verdict": stats.verdict(e, sign)}
+        return comparison(results, name, reference, arm, sizes, sign)
     return {
         "claim1_benchmark_qa": eff("benchmark_qa (CPT)", +1),
         "claim1_benchmark_neutral": eff("benchmark_neutral (CPT)", +1),
@@ -164,7 +160,9 @@ def pooled(results: list[dict], stage: str, field: str, seed: int) -> dict[str, 
     return {r["arm"]: r[stage][field] for r in results if r["seed"] == seed}
 
 
-def _eff(results, name, a_arm, b_arm, sizes, sign):
+def comparison(results, name: str, a_arm: str, b_arm: str, sizes: dict[str, int], sign: int) -> dict:
+    """Metric `name` of arm `b_arm` against `a_arm` over seeds (`stats.effect`: b − a and its SE) with the verdict for
+    the expected `sign` — the one comparison every claim uses."""
     get, se = METRICS[name]
     e = stats.effect(seed_values(results, a_arm, get), seed_values(results, b_arm, get),
                   seed_values(results, a_arm, lambda r: se(r, sizes)), seed_values(results, b_arm, lambda r: se(r, sizes)))
@@ -174,10 +172,10 @@ def _eff(results, name, a_arm, b_arm, sizes, sign):
 def claim_4(results: list[dict], sizes: dict[str, int], unlearned: str = "unlearned:bounded") -> dict:
     """Claim 4 from seed spread: unlearning raises HSR over the synthetic arm, brings it back to the reference
     arm's level (not significantly below it), and keeps the benchmark gain (not significantly below synthetic)."""
-    out = {"hsr_up_vs_synthetic": _eff(results, "HSR (SFT)", "synthetic", unlearned, sizes, +1),
-           "hsr_vs_reference": _eff(results, "HSR (SFT)", "reference", unlearned, sizes, +1),
-           "benchmark_kept_vs_synthetic": _eff(results, "benchmark_qa (CPT)", "synthetic", unlearned, sizes, +1),
-           "leakage_down_vs_synthetic": _eff(results, "leakage (SFT)", "synthetic", unlearned, sizes, -1)}
+    out = {"hsr_up_vs_synthetic": comparison(results, "HSR (SFT)", "synthetic", unlearned, sizes, +1),
+           "hsr_vs_reference": comparison(results, "HSR (SFT)", "reference", unlearned, sizes, +1),
+           "benchmark_kept_vs_synthetic": comparison(results, "benchmark_qa (CPT)", "synthetic", unlearned, sizes, +1),
+           "leakage_down_vs_synthetic": comparison(results, "leakage (SFT)", "synthetic", unlearned, sizes, -1)}
     restored = out["hsr_vs_reference"]["verdict"] != "does not hold"
     kept = out["benchmark_kept_vs_synthetic"]["verdict"] != "does not hold"
     out["summary"] = {"hsr_restored_to_reference": restored, "benchmark_kept": kept,

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arms import arm_jobs
+from .unlearning_runs import unlearning_jobs
+
 #: Parameter counts of base models the profiles name (N in 6·N·tokens).
 PARAMETERS = {"HuggingFaceTB/SmolLM2-1.7B": 1_711_376_384, "smollm2-135m-instruct": 134_515_008}
 
@@ -35,12 +38,11 @@ def gpu_hours(profile, parameters: int | None = None, gpu: GPU = GPU(), sft_toke
     `sft_tokens_per_example`: mean unpadded SFT example length; `reply_tokens`: mean IFEval reply length (default:
     half the profile's max_new_tokens)."""
     n = parameters or PARAMETERS[profile.base_model]
-    seeds, methods = len(profile.seeds), profile.methods
     cpt = profile.cpt.train.tokens
     sft = profile.sft.train.max_steps * profile.sft.train.batch_size * sft_tokens_per_example
     unlearn = profile.unlearn.budget_fraction * cpt
-    n_arms = 2 * seeds + profile.dilution_seeds + len(profile.sweep_ratios)
-    n_unlearned = seeds + len([m for m in methods if m != "bounded"])
+    n_arms = len(arm_jobs(profile))  # the very jobs notebooks 02 and 04 run
+    n_unlearned = len(unlearning_jobs(profile))
     n_eval = n_arms + n_unlearned + 1  # every SFT model and the base
     prompts = profile.eval.ifeval_prompts or 541
     reply = reply_tokens or profile.eval.max_new_tokens // 2

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Profile, get_profile, repo_root
+from .files import StaleArtifactError
 
 
 def _default(o):
@@ -64,7 +65,8 @@ def begin(profile: Profile | str, notebook: str) -> None:
 def record(profile: Profile | str, notebook: str, results: dict) -> Path:
     """Save a notebook's results (plus profile name and commit) at runs/<profile>/<notebook>.json."""
     prof = _profile(profile)
-    payload = {"notebook": notebook, "profile": prof.name, "track": prof.track, "commit": git_commit(), **results}
+    payload = {"notebook": notebook, "profile": prof.name, "track": prof.track, "profile_hash": prof.base_hash,
+               "commit": git_commit(), **results}
     return write_json_atomic(prof.run_dir() / f"{notebook}.json", payload)
 
 
@@ -74,7 +76,12 @@ def load(profile: Profile | str, notebook: str) -> dict:
     path = prof.run_dir() / f"{notebook}.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run notebook {notebook} with PROFILE={prof.name!r} first")
-    return json.loads(path.read_text())
+    rec = json.loads(path.read_text())
+    if prof.base_hash and rec.get("profile_hash") and rec["profile_hash"] != prof.base_hash:
+        raise StaleArtifactError(f"{path} was recorded with another version of profile {prof.name!r} (its file or "
+                                 f"its defaults changed since): re-run notebook {notebook} with PROFILE="
+                                 f"{prof.name!r} first")
+    return rec
 
 
 def record_timing(profile: Profile | str, notebook: str, seconds: float) -> Path:

@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from ..config import COMMITTED_TRACKS, PROFILES, repo_root, shown
+from ..config import NOTEBOOKS as ALL_NOTEBOOKS
 from ..evaluation.stats import rate
 from ..experiments import claims as of
 
-NOTEBOOKS = ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning")
+#: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
+NOTEBOOKS = ALL_NOTEBOOKS[:4]
 
 #: The paper's reported numbers (from secondary notes of arXiv 2406.12397; docs/paper.md): the shape to
 #: compare with, not a target. Claim 2 is qualitative in the paper.
@@ -138,7 +140,7 @@ def verdicts(rec: dict[str, dict]) -> dict:
     out.update({f"claim4_{k}": v for k, v in c4.items() if k != "summary"})
     out["claim4_summary"] = c4["summary"]
     if any(e["arm"] == "dilution" for e in evals):
-        out["dilution_hsr_vs_synthetic"] = of._eff(evals, "HSR (SFT)", "synthetic", "dilution", sizes, +1)
+        out["dilution_hsr_vs_synthetic"] = of.comparison(evals, "HSR (SFT)", "synthetic", "dilution", sizes, +1)
     out["claim2_data"] = data_level_claim_2(r01)
     return out
 

@@ -97,3 +97,22 @@ def test_missing_checkpoint_says_so(tmp_path):
 def test_cli_errors(args, message):
     res = subprocess.run([sys.executable, "-m", "synthrepro", *args], capture_output=True, text=True)
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_notebook_refuses_upstream_results_of_another_profile_version(tmp_path, monkeypatch):
+    """Results recorded under a profile file that was edited since are refused, with the notebook to re-run."""
+    import dataclasses
+
+    from synthrepro.config import resolve_notebook_parameters
+    from synthrepro.records import StaleArtifactError, load, record
+    monkeypatch.setenv("SYNTHREPRO_ROOT", str(tmp_path))
+    prof = tmp_path / "mine.yaml"
+    prof.write_text("name: mine\nbase: smoke\n")
+    cfg = resolve_notebook_parameters("01_data_synthesis", {"PROFILE": str(prof)})
+    record(cfg, "01_data_synthesis", {"data_dir": "x"})
+    assert load(resolve_notebook_parameters("02_pretrain_cpt_sft", {"PROFILE": str(prof)}), "01_data_synthesis")
+    prof.write_text("name: mine\nbase: smoke\ndata: {n_people: 120}\n")
+    later = resolve_notebook_parameters("02_pretrain_cpt_sft", {"PROFILE": str(prof)})
+    with pytest.raises(StaleArtifactError, match="re-run notebook 01_data_synthesis"):
+        load(later, "01_data_synthesis")
+    assert dataclasses.replace(later, base_hash="") == later  # not part of a profile's identity
