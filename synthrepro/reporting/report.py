@@ -387,8 +387,9 @@ PRETRAINED_INTERPRETATION = [
     "Offline there is no nltk punkt model: IFEval's sentence counts use nltk's untrained Punkt tokenizer, which knows "
     "no abbreviations, so counts can only be equal or higher than the reference implementation's (an 'at most N "
     "sentences' check can fail, an 'at least N' check pass, where the original would not).",
-    "Replies are greedy, at most the profile's max_new_tokens, generated in bfloat16 where the CPU has AVX-512 "
-    "BF16/AMX (likelihoods are float32). Before SFT, and at unlearning snapshots, only the probe is generated: a "
+    "Replies are greedy, at most the profile's max_new_tokens, in the profile's precision (fp32 by default; bf16 "
+    "when a profile asks for it, on any machine; likelihoods are float32). Before SFT, and at unlearning snapshots, "
+    "only the probe is generated: a "
     "seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
     "One learning rate (5e-5) for CPT, SFT and unlearning; the unlearning budget is 25 % of the CPT tokens (10 % "
     "would be three optimizer steps at this size).",
