@@ -23,7 +23,7 @@ from ..config import EvalConfig
 from ..data.shipped import load_ifeval_prompts
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
-from . import ifeval
+from .ifeval import score as ifeval_score
 from .following import instruction_metrics, score_instruction_following
 
 
@@ -58,7 +58,7 @@ class IFEvalSuite(Suite):
     name: str = "ifeval"
 
     def score(self, responses: list[str]) -> dict:
-        s = ifeval.score(self.rows, responses)
+        s = ifeval_score(self.rows, responses)
         per_group: dict[str, dict] = {}
         for row, p in zip(self.rows, s["per_prompt"]):
             groups: dict[str, list[bool]] = {}
