@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro repro-pretrained repro-pretrained-verdicts test lab clean-runs
+.PHONY: setup repro phase-map repro-pretrained repro-pretrained-verdicts test lab clean-runs
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 
 repro: setup
 	$(VENV)/bin/synthrepro pipeline --profile $(PROFILE)
+
+# The phase map (notebook 06, profile `phase`): Delta HSR over SynthQA dose x SFT steps, 5 seeds, 600 prompts, the
+# diverse-format control and claim 4 at the cell a pre-registered rule picks; figures to figures/phase/.
+phase-map: setup
+	$(VENV)/bin/synthrepro pipeline --profile phase --only 06_phase_map
 
 # The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
 repro-pretrained: setup

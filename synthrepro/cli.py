@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from .config import (CPT_ARMS, FORGET_METHODS, NOTEBOOKS, PROFILES, TrainConfig, UnlearnConfig, get_profile,
+from .config import (ALL_NOTEBOOKS, CPT_ARMS, FORGET_METHODS, PROFILES, TrainConfig, UnlearnConfig, get_profile,
                      resolve_path, shown)
 from .data.build import ensure_world
 from .evaluation.harness import WORLD_TASK, evaluate_checkpoint, jobs, world_task
@@ -48,11 +48,11 @@ def _profile(name: str):
 
 def cmd_pipeline(a) -> int:
     if a.only is not None and not a.only:
-        raise UsageError(f"--only names no notebook; name one or more of {list(NOTEBOOKS)}, or drop --only")
+        raise UsageError(f"--only names no notebook; name one or more of {list(ALL_NOTEBOOKS)}, or drop --only")
     if a.only:
-        unknown = sorted(set(a.only) - set(NOTEBOOKS))
+        unknown = sorted(set(a.only) - set(ALL_NOTEBOOKS))
         if unknown:
-            raise UsageError(f"--only {unknown}: no such notebook; choose from {list(NOTEBOOKS)}")
+            raise UsageError(f"--only {unknown}: no such notebook; choose from {list(ALL_NOTEBOOKS)}")
     _profile(a.profile)
     if a.publish:
         for path in publish(a.profile):
@@ -190,7 +190,8 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("pipeline", help="run notebooks 01-05 with papermill (make repro)")
     p.add_argument("--profile", default="default", help="a built-in profile or a YAML/JSON profile file")
-    p.add_argument("--only", nargs="*", help=f"notebooks to run (default: all): {' '.join(NOTEBOOKS)}")
+    p.add_argument("--only", nargs="*",
+                   help=f"notebooks to run (default: 01–05; the phase map only when named): {' '.join(ALL_NOTEBOOKS)}")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="a notebook parameter (VALUE in YAML: 0.5, all, [bounded, npo]); each notebook gets the ones "
                         "it declares, e.g. -p IFEVAL_PROMPTS=all -p 'METHODS=[bounded]'")

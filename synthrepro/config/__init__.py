@@ -1,14 +1,14 @@
 """Layer 0 — configuration, torch-free: the config dataclasses, unlearning methods' hyperparameters, profiles,
 notebook parameters and paths."""
 from .methods import BIAS_METHODS, FORGET_METHODS, BoundedParams, NoParams, NPOParams, SimNPOParams, method_params
-from .parameters import NOTEBOOK_PARAMETERS, NOTEBOOKS, resolve_notebook_parameters
+from .parameters import ALL_NOTEBOOKS, NOTEBOOK_PARAMETERS, NOTEBOOKS, PHASE_NOTEBOOK, resolve_notebook_parameters
 from .paths import config_hash, repo_root, resolve_path, shown
 from .profiles import PROFILES, apply_overrides, derive, get_profile, load_profile_file, paper_profile
-from .schema import (COMMITTED_TRACKS, CPT_ARMS, SUITES, CPTConfig, DataConfig, EvalConfig, ModelConfig, Profile,
-                     SFTConfig, TrainConfig, UnlearnConfig, check_ratio)
+from .schema import (CLAIM4_CELL_RULE, COMMITTED_TRACKS, CPT_ARMS, SUITES, CPTConfig, DataConfig, EvalConfig,
+                     ModelConfig, PhaseConfig, Profile, SFTConfig, TrainConfig, UnlearnConfig, check_ratio)
 
-__all__ = ["BIAS_METHODS", "COMMITTED_TRACKS", "CPT_ARMS", "CPTConfig", "DataConfig", "EvalConfig", "FORGET_METHODS",
-           "BoundedParams", "ModelConfig", "NOTEBOOKS", "NOTEBOOK_PARAMETERS", "NPOParams", "NoParams", "PROFILES",
-           "Profile", "SFTConfig", "SUITES", "SimNPOParams", "TrainConfig", "UnlearnConfig", "apply_overrides",
+__all__ = ["ALL_NOTEBOOKS", "BIAS_METHODS", "CLAIM4_CELL_RULE", "COMMITTED_TRACKS", "CPT_ARMS", "CPTConfig", "DataConfig", "EvalConfig", "FORGET_METHODS",
+           "BoundedParams", "ModelConfig", "NOTEBOOKS", "NOTEBOOK_PARAMETERS", "NPOParams", "NoParams", "PHASE_NOTEBOOK", "PROFILES",
+           "PhaseConfig", "Profile", "SFTConfig", "SUITES", "SimNPOParams", "TrainConfig", "UnlearnConfig", "apply_overrides",
            "check_ratio", "config_hash", "derive", "get_profile", "load_profile_file", "method_params",
            "paper_profile", "repo_root", "resolve_notebook_parameters", "resolve_path", "shown"]

@@ -1,6 +1,7 @@
 """Notebook parameters: which UPPER_CASE parameter of which notebook overrides which config field, and their checks.
 
-`NOTEBOOKS` is the one list of pipeline notebooks, in order.
+`NOTEBOOKS` is the one list of pipeline notebooks, in order (`synthrepro pipeline` runs them); `PHASE_NOTEBOOK` (the phase
+map) runs on its own profile (`make phase-map`); `ALL_NOTEBOOKS` is both.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from .schema import CPT_ARMS, Profile, _require, check_methods, check_ratio
 
 #: The pipeline's notebooks, in the order they run.
 NOTEBOOKS = ("01_data_synthesis", "02_pretrain_cpt_sft", "03_overfitting_analysis", "04_unlearning", "05_figures")
+PHASE_NOTEBOOK = "06_phase_map"
+ALL_NOTEBOOKS = (*NOTEBOOKS, PHASE_NOTEBOOK)
 
 #: Per notebook: parameter name → "section.field" it overrides (a tuple: each of them; None: handled by the notebook
 #: itself).
@@ -41,8 +44,12 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | tuple[str, ...] | None]] = {
         "REPORT_TO": ("unlearn.train.report_to", "sft.train.report_to"),
     },
     "05_figures": {"PROFILE": None, "RESULTS_DIR": None, "FIGURES_DIR": None, "REPORT_PATH": None},
+    "06_phase_map": {"PROFILE": None, "SEEDS": "root.seeds", "DOSES": "phase.doses", "STEPS": "phase.steps",
+                     "DIVERSE": "phase.diverse", "CLAIM4": "phase.claim4", "SYNTHQA_TOPIC": "data.synthqa_topic",
+                     "FIGURES_DIR": None},
 }
-_CHOICES = {"EMBEDDER": ("minilm", "tfidf")}
+_CHOICES = {"EMBEDDER": ("minilm", "tfidf"), "SYNTHQA_TOPIC": ("overlap", "disjoint"), "DIVERSE": (True, False),
+            "CLAIM4": (True, False)}
 
 
 def _check_arms(arms) -> None:
@@ -79,7 +86,8 @@ def _check_ifeval_prompts(v) -> None:
 #: Parameter values that stand for something else in the config ("all" IFEval prompts = no subset).
 _CONVERTERS = {"IFEVAL_PROMPTS": lambda v: None if v == "all" else v}
 
-_VALIDATORS = {"IFEVAL_PROMPTS": _check_ifeval_prompts, "METHODS": check_methods, "GAMMA_SWEEP": _check_floats, "BOUNDED_SEEDS": _check_seed_list,
+_VALIDATORS = {"DOSES": _check_ratios, "STEPS": _check_seed_list, "SEEDS": _check_seed_list,
+               "IFEVAL_PROMPTS": _check_ifeval_prompts, "METHODS": check_methods, "GAMMA_SWEEP": _check_floats, "BOUNDED_SEEDS": _check_seed_list,
                "ARMS": _check_arms, "SWEEP_RATIOS": _check_ratios, "MAX_NEW_TOKENS": _check_min_int(1),
                "MAP_SAMPLES": _check_min_int(10), "CURVE_SEEDS": _check_seed_list}
 
@@ -89,7 +97,7 @@ def resolve_notebook_parameters(notebook: str, params: dict) -> Profile:
     cross-field checks see the whole config). `None` means "the profile's value". Raises ValueError naming the
     parameter, its value and what is allowed."""
     if notebook not in NOTEBOOK_PARAMETERS:
-        raise ValueError(f"unknown notebook {notebook!r}; choose one of {list(NOTEBOOKS)}")
+        raise ValueError(f"unknown notebook {notebook!r}; choose one of {list(ALL_NOTEBOOKS)}")
     allowed = NOTEBOOK_PARAMETERS[notebook]
     unknown = sorted(set(params) - set(allowed))
     if unknown:

@@ -105,6 +105,36 @@ PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke"
 })
 
 
+#: The phase map's world (notebook 06, `make phase-map`): chosen by the reference arm's competence and the paper's
+#: proportions, never by the gap between arms (pilots in the issue notes). A ~1.4M-parameter model (about 11k
+#: tokens/s on two cores) pre-trained on biographies plus chat-formatted instructions (train phrasings); the eight
+#: format constraints it learns; SynthQA about people SFT never asks about; a small SFT next to the Q-A data.
+_PHASE_CONSTRAINTS = ["uppercase", "lowercase", "max_words", "num_sentences", "bullet_list", "no_commas", "title",
+                      "quotation"]
+PROFILES["phase"] = derive(DEFAULT, "phase", {
+    "data": dict(n_people=800, pretrain_instructions=10000, synthqa_topic="disjoint", diverse_qa=True,
+                 constraint_types=_PHASE_CONSTRAINTS, eval_levels=[1, 2, 3], eval_prompts_per_level=200),
+    "model": dict(hidden_size=128, num_layers=4, num_heads=4, intermediate_size=384),
+    "pretrain": dict(max_steps=2500, batch_size=16, block_size=128, lr=3e-3, save_steps=500, log_steps=50),
+    "cpt": dict(synth_ratio=0.25, dilution_steps=100, train=dict(max_steps=250, batch_size=16, lr=5e-4,
+                                                                 save_steps=100)),
+    "sft": dict(checkpoint_steps=[10, 25], train=dict(max_steps=50, batch_size=8, lr=1e-3, warmup_steps=5,
+                                                      save_steps=25, log_steps=5)),
+    "unlearn": dict(snapshot_steps=[]),
+    "eval": dict(max_new_tokens=128, batch_size=200),
+    "seeds": [0, 1, 2, 3, 4], "sweep_ratios": [], "methods": ["bounded", "ga", "npo"], "gamma_sweep": [],
+    "phase": dict(doses=[0.05, 0.25, 0.9], steps=[0, 10, 25, 50], diverse=True, claim4=True),
+})
+#: The phase map at the smoke size (tests; seconds).
+PROFILES["phase_smoke"] = derive(PROFILES["smoke"], "phase_smoke", {
+    "data": dict(pretrain_instructions=100, synthqa_topic="disjoint", diverse_qa=True,
+                 constraint_types=_PHASE_CONSTRAINTS, eval_levels=[1, 2, 3], eval_prompts_per_level=4),
+    "sft": dict(checkpoint_steps=[5]),
+    "seeds": [0, 1], "methods": ["bounded", "ga"], "sweep_ratios": [], "gamma_sweep": [],
+    "phase": dict(doses=[0.25], steps=[0, 5, 15], diverse=True, claim4=True),
+})
+
+
 def paper_profile(name: str, *, base_model: str, nonsynth_hub: str, nonsynth_docs: int, sft_hub: str, people: int,
                   cpt_steps: int, batch: int, block: int, sft_steps: int, sft_batch: int, sft_block: int,
                   unlearn_batch: int, ifeval_prompts: int | None, max_new_tokens: int, gen_batch: int, probe: int,

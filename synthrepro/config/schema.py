@@ -64,9 +64,33 @@ class DataConfig:
     hub_nonsynth: str | None = None      # extra NonSynth documents (field "text") from a dataset, see data.hub_rows
     hub_nonsynth_docs: int = 0           # how many of them (the first N)
     seed: int = 0
+    #: Chat-formatted instructions (train phrasings, SFT people, the SFT levels) mixed into the pre-training corpus:
+    #: the base model learns the chat format and what the constraints mean before SFT (the phase map's world).
+    pretrain_instructions: int = field(default=0, metadata={"key_default": 0})
+    #: What SynthQA is about: "overlap" (the people SFT asks about) or "disjoint" (a separate half of the train people,
+    #: who appear only in NonSynth: SynthQA then teaches no fact that SFT or the evaluation uses).
+    synthqa_topic: str = field(default="overlap", metadata={"key_default": "overlap"})
+    #: Also build `synthqa_diverse`: the same facts as SynthQA in many question and answer styles (the format control).
+    diverse_qa: bool = field(default=False, metadata={"key_default": False})
+    #: The constraint types SFT, pre-training instructions and the suite draw from (None: all of them; the phase map's
+    #: world keeps those a ~1M-parameter model learns, by the reference arm's competence).
+    constraint_types: tuple[str, ...] | None = field(default=None, metadata={"key_default": None})
+    #: Constraint levels of the instruction-following suite (`eval_prompts_per_level` each).
+    eval_levels: tuple[int, ...] = field(default=(1, 2, 3, 4, 5), metadata={"key_default": (1, 2, 3, 4, 5)})
 
     def __post_init__(self):
         _int("seed", self.seed, 0, MAX_SEED)
+        _int("pretrain_instructions", self.pretrain_instructions, 0, 10_000_000)
+        _require(self.synthqa_topic in ("overlap", "disjoint"),
+                 f"synthqa_topic must be 'overlap' or 'disjoint', got {self.synthqa_topic!r}")
+        _require(isinstance(self.diverse_qa, bool), f"diverse_qa must be true or false, got {self.diverse_qa!r}")
+        _require(len(self.eval_levels) > 0 and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 5
+                                                   for x in self.eval_levels),
+                 f"eval_levels must be a non-empty list of constraint counts 1..5, got {self.eval_levels!r}")
+        _require(self.constraint_types is None or (isinstance(self.constraint_types, (list, tuple))
+                                                   and len(self.constraint_types) >= max(self.eval_levels)),
+                 f"constraint_types must be None (all) or a list of at least max(eval_levels) constraint names, got "
+                 f"{self.constraint_types!r}")
         _int("n_people", self.n_people, 10, MAX_PEOPLE, " (a world needs people to hold out)")
         _real("heldout_fraction", self.heldout_fraction, 0.0, 1.0, low_open=True, high_open=True)
         for name in ("bios_per_person", "heldout_bios_per_person"):
@@ -290,6 +314,41 @@ class EvalConfig:
             _require(isinstance(getattr(self, name), bool), f"{name} must be true or false, got {getattr(self, name)!r}")
 
 
+#: The rule that picks the claim-4 cell of the phase map, fixed before any map is computed (recorded in its JSON).
+CLAIM4_CELL_RULE = (
+    "Among the cells with SynthQA (dose r > 0) and some SFT (step s > 0) whose paired Delta HSR (synthetic - "
+    "reference) is negative and passes the 2-SE rule (|Delta| > 2 SE), the one with the largest |Delta|; ties go to "
+    "the smaller dose, then to the later step. If no cell passes, the headline cell: the profile's SynthQA ratio at "
+    "the last SFT step.")
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """The phase map (notebook 06): Delta HSR over SynthQA dose x SFT strength, every seed of the profile.
+
+    `doses`: the synthetic arm's SynthQA shares of CPT tokens (the reference arm is dose 0); `steps`: the SFT steps
+    at which every arm is evaluated (0 = before SFT; each must be at most the SFT's max_steps); `diverse`: also the
+    diverse-format control at the profile's SynthQA ratio (needs data.diverse_qa); `claim4`: run the unlearning
+    methods at the cell `CLAIM4_CELL_RULE` picks."""
+
+    doses: tuple[float, ...] = (0.05, 0.25, 0.5, 0.9)
+    steps: tuple[int, ...] = (0, 10, 25, 50, 100)
+    diverse: bool = True
+    claim4: bool = True
+
+    def __post_init__(self):
+        _require(len(self.doses) > 0 and len(set(self.doses)) == len(self.doses),
+                 f"phase doses must be a non-empty list of distinct SynthQA ratios, got {self.doses!r}")
+        for r in self.doses:
+            check_ratio(r)
+            _require(r > 0, "phase doses are the synthetic arm's SynthQA ratios (> 0); the reference arm is dose 0")
+        _require(len(self.steps) > 0 and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                             for s in self.steps) and list(self.steps) == sorted(set(self.steps)),
+                 f"phase steps must be increasing SFT steps >= 0, e.g. [0, 10, 50], got {self.steps!r}")
+        for name in ("diverse", "claim4"):
+            _require(isinstance(getattr(self, name), bool), f"phase {name} must be true or false")
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -303,6 +362,7 @@ class Profile:
     seeds: tuple[int, ...] = (0, 1, 2)
     dilution_seeds: int = 1   # the dilution arm runs for the first N seeds only (CPU budget; headline arms: all)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    phase: PhaseConfig = field(default_factory=PhaseConfig, metadata={"key_default": PhaseConfig()})
     #: None: the base model is pre-trained from scratch on the world (the world track); "smollm2-135m-instruct": the
     #: shipped SmolLM2 (the pretrained track); anything else: a Hugging Face hub id or a local checkpoint (paper).
     base_model: str | None = None
@@ -341,7 +401,7 @@ class Profile:
 
 
 #: Profiles (besides `default`) whose figures and report section are committed.
-COMMITTED_TRACKS = ("pretrained",)
+COMMITTED_TRACKS = ("pretrained", "phase")
 
 
 def check_methods(v) -> None:

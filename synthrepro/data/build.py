@@ -11,6 +11,10 @@ Splits (people are split into *train* people and *held-out* people):
   (response-NLL analysis).
 - `ifeval`: the instruction-following suite: held-out people, held-out phrasings, levels 1–5.
 - `benchmark`: 4-option multiple choice about held-out people, in two forms (Q-A shaped and neutral).
+- `pretrain_instructions` (with `pretrain_instructions` > 0): instructions like the SFT split's (train phrasings),
+  chat-formatted into the pre-training corpus.
+- `synthqa_diverse` (with `diverse_qa`): SynthQA's facts in many question-and-answer styles (the format control).
+With `synthqa_topic="disjoint"`, SynthQA is about one half of the train people and SFT about the other half.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from ..models.tokenizer import load_tokenizer
 from ..records.files import (check_files, file_records, file_sha256, load_jsonl, locked, rows_sha256, stale,
                              write_atomic_dir)
 from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
-from .qa import ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
+from .qa import DiverseQAGenerator, ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .shipped import load_alpaca
 from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
 
@@ -57,6 +61,18 @@ def _distractors(attr: str, gold: str, rng: random.Random, all_people: list[Pers
     return rng.sample(pool, 3)
 
 
+def topic_people(train: list[Person], topic: str, seed: int) -> tuple[list[Person], list[Person]]:
+    """(the people SFT asks about, the people SynthQA is about): both every train person ("overlap"), or two
+    disjoint halves of them ("disjoint": SynthQA then teaches no fact that SFT uses; the evaluation asks about
+    held-out people in both settings)."""
+    if topic == "overlap":
+        return train, train
+    idx = list(range(len(train)))
+    random.Random(seed + 3).shuffle(idx)
+    half = len(train) // 2
+    return [train[i] for i in sorted(idx[:half])], [train[i] for i in sorted(idx[half:])]
+
+
 def benchmark_items(held: list[Person], per_person: int, seed: int, all_people: list[Person]) -> list[dict]:
     """4-option multiple-choice items; distractors are other values of the same attribute."""
     rng = random.Random(seed + 2)
@@ -76,14 +92,15 @@ def benchmark_items(held: list[Person], per_person: int, seed: int, all_people: 
 
 
 def instruction_rows(people: list[Person], n: int, levels: list[int], split: str, seed: int,
-                     question_share: float) -> list[dict]:
-    """`n` constrained instructions, levels cycling through `levels`, phrasings from `split`."""
+                     question_share: float, allowed: list[str] | None = None) -> list[dict]:
+    """`n` constrained instructions, levels cycling through `levels`, phrasings from `split`, constraints drawn from
+    `allowed` (None: every type)."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
         level = levels[i % len(levels)]
         person = people[rng.randrange(len(people))]
-        names = sample_constraints(rng, level) if level else []
+        names = sample_constraints(rng, level, allowed) if level else []
         rows.append(make_instruction(person, names, rng, split, question_share).to_row())
     return rows
 
@@ -163,25 +180,32 @@ def build_world(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> t
     documents: dict[str, list[str]] = {}
     for row in nonsynth:
         documents.setdefault(row["person"], []).append(row["text"])
-    synthqa, qa_info = synthqa_rows(cfg, train, documents)
-    levels = list(range(1, 6))
+    sft_people, qa_people = topic_people(train, cfg.synthqa_topic, cfg.seed)
+    allowed = list(cfg.constraint_types) if cfg.constraint_types else None
+    synthqa, qa_info = synthqa_rows(cfg, qa_people, documents)
+    levels = list(cfg.eval_levels)
     if cfg.sft_source != "world":
         sft, sft_heldout = sft_rows(cfg)
     else:
-        sft, sft_heldout = instruction_rows(train, cfg.sft_prompts, list(cfg.sft_levels), "train", cfg.seed + 12,
-                                            cfg.question_share), None
+        sft, sft_heldout = instruction_rows(sft_people, cfg.sft_prompts, list(cfg.sft_levels), "train",
+                                            cfg.seed + 12, cfg.question_share, allowed), None
     splits = {
         "nonsynth": nonsynth,
         "nonsynth_heldout": biographies(people, cfg.heldout_bios_per_person, cfg.seed + 11),
         "synthqa": synthqa,
         "synthqa_heldout": RuleBasedQAGenerator().generate(held),
         "sft": sft,
-        "ifeval": instruction_rows(held, cfg.eval_prompts_per_level * 5, levels, "eval", cfg.seed + 13,
-                                   cfg.question_share),
+        "ifeval": instruction_rows(held, cfg.eval_prompts_per_level * len(levels), levels, "eval", cfg.seed + 13,
+                                   cfg.question_share, allowed),
         "benchmark": benchmark_items(held, cfg.benchmark_attributes_per_person, cfg.seed, people),
     }
     if sft_heldout is not None:
         splits["sft_heldout"] = sft_heldout
+    if cfg.pretrain_instructions:
+        splits["pretrain_instructions"] = instruction_rows(sft_people, cfg.pretrain_instructions, list(cfg.sft_levels),
+                                                           "train", cfg.seed + 15, cfg.question_share, allowed)
+    if cfg.diverse_qa:
+        splits["synthqa_diverse"] = DiverseQAGenerator(cfg.seed + 16).generate(qa_people)
     summary = {"people": len(people), "train_people": len(train), "heldout_people": len(held),
                "people_rows": [p.to_dict() | {"heldout": p in held} for p in people],
                "qa_generator": "+".join(qa_info["generators"]), "qa": qa_info,

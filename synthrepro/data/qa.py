@@ -9,6 +9,7 @@ takes people (and their documents) and returns Q-A rows. Two generators share th
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -132,4 +133,57 @@ class ModelQAGenerator:
                              "text": format_qa(question, answer), "generator": self.name})
         self.stats = {"documents": len(jobs), "pairs_parsed": parsed, "pairs_kept": len(rows),
                       "seconds": round(time.perf_counter() - t0, 1)}
+        return rows
+
+
+#: Questions per attribute for the diverse-format control ({name}; each as natural as the uniform one).
+DIVERSE_QUESTIONS = {
+    "birth_date": ("When was {name} born?", "On what date was {name} born?", "What is {name}'s date of birth?",
+                   "Which day is {name}'s birthday?", "When is the birthday of {name}?"),
+    "birth_city": ("Where was {name} born?", "In which city was {name} born?", "What is {name}'s hometown?",
+                   "Which city does {name} come from?", "Where is {name} originally from?"),
+    "university": ("Where did {name} study?", "Which university did {name} attend?", "What is {name}'s alma mater?",
+                   "From which school did {name} graduate?", "Where did {name} go to university?"),
+    "major": ("What did {name} study?", "What was {name}'s major?", "Which subject did {name} major in?",
+              "In what field did {name} earn a degree?", "What was {name}'s field of study?"),
+    "employer": ("Who does {name} work for?", "Which company employs {name}?", "Where is {name} employed?",
+                 "What is {name}'s employer?", "For which firm does {name} work?"),
+    "work_city": ("Where does {name} work?", "In which city is {name}'s office?", "Which city does {name} work in?",
+                  "Where is {name} based for work?", "What city does {name} commute to?"),
+}
+#: Question-and-answer layouts ({q}: question, {a}: answer value, {s}: the answer as a sentence). None uses the
+#: uniform `Question:`/`Answer:` lines, so the leakage detector sees only the uniform template's habit.
+DIVERSE_LAYOUTS = (
+    "Q: {q}\nA: {a}.", "{q} {s}", "{q}\n{s}", "- {q}\n- {a}.", "Q. {q} A. {a}", "{q} The answer is {a}.",
+    "People often ask: {q} It is {a}.", "{q} -> {a}", "FAQ\n{q}\n{s}", "Asked \"{q}\", one would say: {a}.",
+    "{q} That would be {a}.", "Quick fact. {q} {s}",
+)
+DIVERSE_SENTENCES = {
+    "birth_date": "{name} was born on {v}.", "birth_city": "{name} was born in {v}.",
+    "university": "{name} studied at {v}.", "major": "{name} majored in {v}.",
+    "employer": "{name} works for {v}.", "work_city": "{name} works in {v}.",
+}
+
+
+@dataclass
+class DiverseQAGenerator:
+    """The same facts as `RuleBasedQAGenerator` (one pair per person and attribute), each written in a question
+    phrasing and a question-and-answer layout drawn at random (seeded): the format control of the phase map, which
+    separates the uniform *format* of SynthQA from its *content*."""
+
+    seed: int = 0
+    attributes: tuple[str, ...] = ATTRIBUTES
+    name: str = "diverse"
+
+    def generate(self, people: list[Person], documents: dict[str, list[str]] | None = None) -> list[dict]:
+        rng = random.Random(self.seed)
+        rows = []
+        for person in people:
+            for attr in self.attributes:
+                value = getattr(person, attr)
+                question = rng.choice(DIVERSE_QUESTIONS[attr]).format(name=person.name)
+                sentence = DIVERSE_SENTENCES[attr].format(name=person.name, v=value)
+                text = rng.choice(DIVERSE_LAYOUTS).format(q=question, a=value, s=sentence)
+                rows.append({"person": person.name, "attribute": attr, "question": question, "answer": f"{value}.",
+                             "text": text, "generator": self.name})
         return rows

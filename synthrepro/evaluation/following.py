@@ -44,6 +44,20 @@ def loose_variants(response: str) -> list[str]:
 def score_instruction_following(rows: list[dict], responses: list[str]) -> dict:
     """HSR (all constraints met), SSR (share of constraints met), per level, strict and loose; fact accuracy;
     leakage. `rows` are instruction-suite rows (with constraints, kwargs_json, facts_json, level)."""
+    return summarise_following(per_prompt_following(rows, responses))
+
+
+def prompt_outcomes(rows: list[dict], responses: list[str]) -> dict[str, list]:
+    """One value per prompt, for paired comparisons: `hard` (1 when every constraint is met, strict), `soft` (the
+    share met), `leak` (1 when the reply is SynthQA-shaped, `leakage`'s "any"), `level`."""
+    per = per_prompt_following(rows, responses)
+    return {"hard": [int(all(p["strict"])) for p in per],
+            "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per],
+            "leak": [int(p["leak"]["any"]) for p in per], "level": [p["level"] for p in per]}
+
+
+def per_prompt_following(rows: list[dict], responses: list[str]) -> list[dict]:
+    """Per prompt: its level, each constraint's strict and loose pass, fact correctness and leakage."""
     per = []
     for row, resp in zip(rows, responses):
         kwargs = json.loads(row["kwargs_json"])
@@ -53,7 +67,7 @@ def score_instruction_following(rows: list[dict], responses: list[str]) -> dict:
             if resp.strip() else strict
         per.append({"level": row["level"], "strict": strict, "loose": loose or strict,
                     "fact": facts_correct(resp, facts), "leak": leakage(resp, facts)})
-    return summarise_following(per)
+    return per
 
 
 def summarise_following(per: list[dict]) -> dict:

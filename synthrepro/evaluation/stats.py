@@ -54,3 +54,35 @@ def verdict(eff: dict, expected_sign: int, z: float = 2.0) -> str:
     if abs(eff["diff"]) <= z * eff["se"]:
         return "within noise"
     return "holds" if eff["diff"] * expected_sign > 0 else "does not hold"
+
+
+def paired_effect(a: dict, b: dict, z: float = 2.0) -> dict:
+    """The difference b − a of per-prompt outcomes that both sides measured on the same prompts, seed by seed.
+
+    `a` and `b` map each seed to one value per prompt (the same prompts, in the same order: e.g. 1/0 for "all
+    constraints met"). Within a seed the difference is paired per prompt (its SE is the SD of the per-prompt
+    differences / √prompts); over seeds the seed means are averaged. The SE is the larger of the seed-spread SE
+    (SD of the seed means / √seeds) and the pooled paired SE (√(mean of the seeds' squared paired SEs / seeds)), as in
+    `effect`: one seed alone is never a verdict by itself. `mde` is the smallest |difference| the `z`-SE rule could
+    call (z·SE)."""
+    seeds = [s for s in a if s in b]
+    if not seeds:
+        raise ValueError("paired_effect needs at least one seed measured on both sides")
+    per_seed, paired_se, a_means, b_means = [], [], [], []
+    for s in seeds:
+        xa, xb = np.asarray(a[s], float), np.asarray(b[s], float)
+        if xa.shape != xb.shape or xa.size == 0:
+            raise ValueError(f"seed {s}: both sides must hold one value per prompt of the same prompts "
+                             f"({xa.size} vs {xb.size})")
+        d = xb - xa
+        per_seed.append(float(d.mean()))
+        paired_se.append(float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0)
+        a_means.append(float(xa.mean()))
+        b_means.append(float(xb.mean()))
+    n = len(seeds)
+    seed_se = float(np.std(per_seed, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    pooled = math.sqrt(float(np.mean(np.square(paired_se))) / n)
+    se = max(seed_se, pooled)
+    return {"diff": float(np.mean(per_seed)), "se": se, "mde": z * se, "seed_se": seed_se, "paired_se": pooled,
+            "a_mean": float(np.mean(a_means)), "b_mean": float(np.mean(b_means)), "per_seed": per_seed,
+            "n_seeds": n, "n_prompts": int(np.asarray(a[seeds[0]]).size)}

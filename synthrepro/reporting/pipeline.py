@@ -11,7 +11,7 @@ import nbformat
 import papermill as pm
 import yaml
 
-from ..config import NOTEBOOK_PARAMETERS, NOTEBOOKS, get_profile, repo_root, shown
+from ..config import ALL_NOTEBOOKS, NOTEBOOK_PARAMETERS, NOTEBOOKS, PHASE_NOTEBOOK, get_profile, repo_root, shown
 from ..records.progress import MODE_VARIABLE
 from ..records.results import load_timing, record_timing, write_json_atomic
 from .report import headline_summary
@@ -19,14 +19,15 @@ from .report import headline_summary
 
 def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
     """Execute the notebooks under notebooks/ in order; executed copies go to runs/<profile>/notebooks/. Each notebook
-    gets the `parameters` it declares (see `config.NOTEBOOK_PARAMETERS`)."""
+    gets the `parameters` it declares (see `config.NOTEBOOK_PARAMETERS`). Without `only`: notebooks 01–05; the phase
+    map (06) runs when `only` names it."""
     cfg = get_profile(profile)
     os.environ[MODE_VARIABLE] = "final"  # stored notebooks get one line per progress bar, not every refresh
     src = repo_root() / "notebooks"
     out_dir = cfg.run_dir() / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     done = []
-    for name in NOTEBOOKS:
+    for name in (ALL_NOTEBOOKS if only else NOTEBOOKS):
         path = src / f"{name}.ipynb"
         if not path.exists() or (only and name not in only):
             continue
@@ -78,7 +79,9 @@ def publish(profile: str = "default") -> list[Path]:
     nbval re-runs them at the smoke size) and progress-bar streams are reduced to their final state."""
     src = get_profile(profile).run_dir() / "notebooks"
     done = []
-    for name in NOTEBOOKS:
+    names = [*(NOTEBOOKS if any((src / f"{n}.ipynb").exists() for n in NOTEBOOKS) else ()),
+             *((PHASE_NOTEBOOK,) if (src / f"{PHASE_NOTEBOOK}.ipynb").exists() else ())]
+    for name in names or NOTEBOOKS:
         path = src / f"{name}.ipynb"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")

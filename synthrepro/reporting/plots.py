@@ -242,3 +242,72 @@ def table_figure(rows: list[dict], out_dir: Path, name: str, title: str = "") ->
     if title:
         ax.set_title(title, fontsize=9)
     return save(fig, out_dir, name)
+
+
+def phase_heatmap(table: list[dict], out_dir: Path, name: str = "phase_map_heatmap", arm_prefix: str = "synthetic@",
+                  value: str = "delta", title: str = "") -> Path:
+    """Heatmap of a phase-map value (default Delta HSR, synthetic − reference, paired) over SynthQA dose (rows) × SFT
+    step (columns); each cell shows value ± SE, and a box marks the cells that pass the 2-SE rule."""
+    cells = [c for c in table if c["arm"].startswith(arm_prefix)]
+    doses = sorted({c["ratio"] for c in cells})
+    steps = sorted({c["step"] for c in cells})
+    grid = np.full((len(doses), len(steps)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.3 * len(steps) + 2.5, 0.8 * len(doses) + 1.8))
+    lim = max([abs(c[value]) for c in cells] + [0.01])
+    for c in cells:
+        grid[doses.index(c["ratio"]), steps.index(c["step"])] = c[value]
+    im = ax.imshow(grid, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+    for c in cells:
+        i, j = doses.index(c["ratio"]), steps.index(c["step"])
+        se = c["se"] if value == "delta" else c["leak_se"]
+        ax.text(j, i, f"{c[value]:+.3f}\n±{se:.3f}", ha="center", va="center", fontsize=8)
+        if abs(c[value]) > 2 * se:
+            ax.add_patch(plt.Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False, lw=2.2, color="black"))
+    ax.set_xticks(range(len(steps)), [str(s) for s in steps])
+    ax.set_yticks(range(len(doses)), [f"{d:g}" for d in doses])
+    ax.set_xlabel("SFT steps")
+    ax.set_ylabel("SynthQA share of CPT tokens")
+    fig.colorbar(im, ax=ax, label=("Δ HSR (synthetic − reference)" if value == "delta" else "Δ leakage"))
+    ax.set_title(title or "Δ HSR, paired per prompt (boxed: |Δ| > 2 SE)", fontsize=10)
+    return save(fig, out_dir, name)
+
+
+def delta_vs_ratio(table: list[dict], out_dir: Path, name: str = "phase_map_delta_vs_ratio") -> Path:
+    """Delta HSR (± 2 SE) against the SynthQA/SFT token ratio (log axis), one series per arm kind and dose; SFT step
+    0 (no SFT: infinite ratio) is left out."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    labels = list(dict.fromkeys(c["arm"] for c in table))
+    for i, label in enumerate(labels):
+        cells = sorted([c for c in table if c["arm"] == label and c["step"] > 0], key=lambda c: c["synthqa_per_sft"])
+        if not cells:
+            continue
+        x = [c["synthqa_per_sft"] for c in cells]
+        ax.errorbar(x, [c["delta"] for c in cells], yerr=[2 * c["se"] for c in cells], marker="o" if
+                    label.startswith("synthetic") else "s", capsize=3, label=label, color=plt.cm.viridis(i / max(
+                        len(labels) - 1, 1)) if label.startswith("synthetic") else "#d62728", lw=1.2)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(5, color="grey", lw=0.8, ls=":")
+    ax.text(5, ax.get_ylim()[1], " SynthQA = 5× SFT", va="top", fontsize=8, color="grey")
+    ax.set_xscale("log")
+    ax.set_xlabel("SynthQA tokens / SFT loss tokens (log)")
+    ax.set_ylabel("Δ HSR (arm − reference), ± 2 SE")
+    ax.legend(fontsize=8)
+    return save(fig, out_dir, name)
+
+
+def phase_curves(table: list[dict], key: str, ylabel: str, out_dir: Path, name: str) -> Path:
+    """A value of the arms (e.g. the arm's HSR or leakage) and the reference's along SFT, one line per arm."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels = list(dict.fromkeys(c["arm"] for c in table))
+    ref_key = {"arm_mean": "reference_mean", "leak_arm": "leak_reference"}[key]
+    first = sorted([c for c in table if c["arm"] == labels[0]], key=lambda c: c["step"])
+    ax.plot([c["step"] for c in first], [c[ref_key] for c in first], color="black", lw=2, label="reference")
+    for i, label in enumerate(labels):
+        cells = sorted([c for c in table if c["arm"] == label], key=lambda c: c["step"])
+        ax.plot([c["step"] for c in cells], [c[key] for c in cells], marker="o", label=label,
+                color=plt.cm.viridis(i / max(len(labels) - 1, 1)) if label.startswith("synthetic") else "#d62728")
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("SFT steps")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return save(fig, out_dir, name)

@@ -14,7 +14,7 @@ from ..config import CPT_ARMS, CPTConfig, ModelConfig, SFTConfig, TrainConfig, c
 from ..data.build import load_world
 from ..models.loading import build_model, count_parameters, load_model
 from ..models.smollm2 import resolve_base
-from ..models.tokenizer import load_tokenizer, separator_id, train_tokenizer
+from ..models.tokenizer import chat_texts, load_tokenizer, separator_id, train_tokenizer
 from .packing import BlockDataset, SFTDataset, pack_blocks, pad_collate, tokenize_texts
 from .runner import SAMPLER_VERSION, checkpoint_id, finished, locked, run_stage, stage_dir, stage_info
 
@@ -27,6 +27,7 @@ def ensure_tokenizer(data_dir: Path, run_dir: Path, vocab_size: int):
         if not (out / "tokenizer.json").exists():
             texts = list(ds["nonsynth"]["text"]) + list(ds["synthqa"]["text"]) + list(ds["sft"]["prompt"]) + list(
                 ds["sft"]["response"])
+            texts += [t for name in ("synthqa_diverse",) if name in ds for t in ds[name]["text"]]
             tmp = out.with_name(out.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             train_tokenizer(texts, vocab_size, tmp)
@@ -42,10 +43,17 @@ def pretrain(data_dir: Path, run_dir: Path, model_cfg: ModelConfig, tcfg: TrainC
     out = stage_dir(run_dir, "pretrain", manifest["config_hash"], model_cfg, tcfg)
     if finished(out):
         return out / "final"
-    blocks, _ = pack_blocks(tokenize_texts(tok, ds["nonsynth"]["text"]), tcfg.max_steps * tcfg.batch_size,
-                            tcfg.block_size, tok.eos_token_id, tcfg.seed)
+    docs = tokenize_texts(tok, ds["nonsynth"]["text"])
+    if "pretrain_instructions" in ds:
+        docs += tokenize_texts(tok, chat_documents(tok, ds["pretrain_instructions"]))
+    blocks, _ = pack_blocks(docs, tcfg.max_steps * tcfg.batch_size, tcfg.block_size, tok.eos_token_id, tcfg.seed)
     return run_stage(out, "pretrain", lambda: build_model(model_cfg, len(tok), tcfg.seed), BlockDataset(blocks),
                      tok, tcfg, meta={"data": manifest["config_hash"]})
+
+
+def chat_documents(tok, rows) -> list[str]:
+    """Instruction rows ({"prompt", "response"}) as chat-formatted documents (the template's prompt and reply)."""
+    return ["".join(chat_texts(tok, p, r)) for p, r in zip(rows["prompt"], rows["response"])]
 
 
 def base_model(profile, data_dir: Path, run_dir: Path | None = None) -> tuple[Path, dict]:
@@ -72,10 +80,11 @@ def describe_base(info: dict) -> str:
 def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, seed: int = 0,
         synth_ratio: float | None = None) -> Path:
     """One CPT arm from the `base` checkpoint; `reference` (NonSynth), `synthetic` (NonSynth + SynthQA at
-    `synth_ratio` of tokens) or `dilution` (the synthetic arm, then `dilution_steps` more NonSynth). Same token
+    `synth_ratio` of tokens), `diverse` (the same, with SynthQA's facts in many styles: the format control) or
+    `dilution` (the synthetic arm, then `dilution_steps` more NonSynth). Same token
     budget for reference and synthetic. Returns the arm's checkpoint."""
-    if arm not in CPT_ARMS:
-        raise ValueError(f"unknown CPT arm {arm!r}; choose one of {CPT_ARMS}")
+    if arm not in (*CPT_ARMS, "diverse"):
+        raise ValueError(f"unknown CPT arm {arm!r}; choose one of {(*CPT_ARMS, 'diverse')}")
     r = check_ratio(cfg.synth_ratio if synth_ratio is None else synth_ratio)
     ds, manifest = load_world(data_dir)
     tok = load_tokenizer(base)
@@ -86,14 +95,18 @@ def cpt(arm: str, base: Path, data_dir: Path, run_dir: Path, cfg: CPTConfig, see
                               "save_steps": min(tcfg.save_steps, cfg.dilution_steps)})
         r_arm = 0.0
     else:
-        start, r_arm = base, (r if arm == "synthetic" else 0.0)
+        start, r_arm = base, (r if arm in ("synthetic", "diverse") else 0.0)
     sep_key = [] if cfg.separator == "eos" else [cfg.separator]  # the world track's stage keys stay as they were
     out = stage_dir(run_dir, f"cpt_{arm}", checkpoint_id(start), manifest["config_hash"], tcfg, r_arm, *sep_key)
     if finished(out):
         return out / "final"
     sep_id = separator_id(tok, cfg.separator)
     nonsynth = tokenize_texts(tok, ds["nonsynth"]["text"])
-    synth = tokenize_texts(tok, ds["synthqa"]["text"]) if r_arm > 0 else None
+    source = "synthqa_diverse" if arm == "diverse" else "synthqa"
+    if source not in ds:
+        raise ValueError(f"the diverse arm needs the world's synthqa_diverse split: set diverse_qa: true in the "
+                         f"profile's data config (world {manifest['config_hash']} has none)")
+    synth = tokenize_texts(tok, ds[source]["text"]) if r_arm > 0 else None
     blocks, share = pack_blocks(nonsynth, tcfg.max_steps * tcfg.batch_size, tcfg.block_size, sep_id,
                                 seed + 1000, synth, r_arm)
     return run_stage(out, f"cpt_{arm}", lambda: load_model(start, device="cpu"), BlockDataset(blocks), tok, tcfg,

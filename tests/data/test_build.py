@@ -224,3 +224,27 @@ def test_profile_parameters_for_the_pretrained_track():
     assert paper.cpt.synth_ratio == 0.02 and paper.unlearn.budget_fraction == 0.0033
     tiny = get_profile("paper_tiny")  # the same profile at another size: only sizes and sources differ
     assert (tiny.cpt.synth_ratio, tiny.unlearn.budget_fraction, tiny.track) == (0.02, 0.0033, "paper")
+
+
+def test_phase_world_knobs(smoke_cfg):
+    """Pre-training instructions, disjoint SynthQA topic, the diverse-format control, restricted constraints and
+    suite levels (the phase map's world)."""
+    from synthrepro.data.qa import qa_leak
+    cfg = get_profile("phase_smoke").data
+    splits, _ = build_world(cfg)
+    qa_people = {r["person"] for r in splits["synthqa"]}
+    sft_people = {r["person"] for r in splits["sft"]} | {r["person"] for r in splits["pretrain_instructions"]}
+    assert qa_people and sft_people and not qa_people & sft_people
+    assert len(splits["pretrain_instructions"]) == cfg.pretrain_instructions
+    facts = {(r["person"], r["attribute"], r["answer"]) for r in splits["synthqa"]}
+    assert {(r["person"], r["attribute"], r["answer"]) for r in splits["synthqa_diverse"]} == facts
+    assert not any(qa_leak(r["text"]) for r in splits["synthqa_diverse"])
+    assert len({r["text"].split(" ")[0] for r in splits["synthqa_diverse"]}) > 5
+    allowed = set(cfg.constraint_types)
+    for name in ("sft", "ifeval", "pretrain_instructions"):
+        assert all(set(r["constraints"]) <= allowed for r in splits[name])
+    assert {r["level"] for r in splits["ifeval"]} == set(cfg.eval_levels)
+    assert len(splits["ifeval"]) == cfg.eval_prompts_per_level * len(cfg.eval_levels)
+    # the default world is unchanged by these knobs' existence: the same key as before they were added
+    from synthrepro.data.build import world_key
+    assert world_key(get_profile("default").data) == "25e144a3e727"

@@ -108,3 +108,21 @@ def test_distribution_comparison_and_kl():
     logp = torch.log_softmax(torch.randn(4, 10), -1)
     assert scoring.mean_kl(logp, logp) == pytest.approx(0.0, abs=1e-6)
     assert scoring.mean_kl(logp, torch.log_softmax(torch.randn(4, 10), -1)) > 0
+
+
+def test_paired_effect_is_paired_per_prompt_and_combined_over_seeds():
+    from synthrepro.evaluation.stats import effect, paired_effect
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a, b = {}, {}
+    for seed in range(4):
+        base = (rng.random(400) < 0.5).astype(int)          # prompt difficulty shared by both arms
+        flip = rng.random(400) < 0.05
+        a[seed], b[seed] = base.tolist(), np.where(flip, 0, base).tolist()
+    eff = paired_effect(a, b)
+    unpaired = effect([np.mean(v) for v in a.values()], [np.mean(v) for v in b.values()],
+                      [np.sqrt(0.25 / 400)] * 4, [np.sqrt(0.25 / 400)] * 4)
+    assert eff["diff"] < 0 and eff["se"] < unpaired["se"] and eff["mde"] == 2 * eff["se"]
+    assert eff["n_seeds"] == 4 and eff["n_prompts"] == 400
+    with pytest.raises(ValueError, match="same prompts"):
+        paired_effect({0: [1, 0]}, {0: [1]})

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from synthrepro.config import NOTEBOOKS, repo_root
+from synthrepro.config import ALL_NOTEBOOKS, repo_root
 
 MAX_STREAM_OUTPUTS = 60
 
@@ -14,7 +14,7 @@ def _outputs(name: str):
     return nb, [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", ALL_NOTEBOOKS)
 def test_committed_notebook_reads_well(name):
     nb, outputs = _outputs(name)
     streams = [o for o in outputs if o.get("output_type") == "stream"]

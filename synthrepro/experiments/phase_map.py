@@ -1,0 +1,265 @@
+"""The phase map (notebook 06): where does pattern overfitting live?
+
+Every seed trains the reference arm (dose 0), the synthetic arm at each SynthQA dose and (optionally) the
+diverse-format control, each followed by the identical SFT; every arm is evaluated on the same fixed prompts at each
+SFT step of `profile.phase.steps`, one outcome per prompt. A cell (dose, step) compares the synthetic arm with the
+reference arm of the same seed, paired per prompt (`evaluation.stats.paired_effect`). The claim-4 cell is picked by
+`config.CLAIM4_CELL_RULE`, written down before any map is computed; there the unlearning methods run and are
+compared the same way.
+
+Directions: HSR (all constraints met) — higher is better, so a negative Delta HSR (synthetic − reference) is the
+paper's claim 3; leakage (SynthQA-shaped replies) — lower is better.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, resolve_path, shown
+from ..data.build import load_world
+from ..evaluation.following import prompt_outcomes
+from ..evaluation.stats import paired_effect, verdict
+from ..evaluation.suites import make_suite
+from ..models.generation import generate
+from ..models.loading import generation_model, load_model
+from ..models.tokenizer import chat_texts, load_tokenizer
+from ..records.progress import progress
+from ..records.results import write_json_atomic
+from ..training.runner import stage_info
+from ..training.stages import cpt, sft, sft_checkpoints
+from ..unlearning.stage import unlearn
+from .unlearning_runs import unlearning_jobs
+
+__all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "comparisons",
+           "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "token_ratios", "unpack_outcomes",
+           "run_claim4", "sft_loss_tokens", "train_and_evaluate"]
+
+
+def arm_label(arm: str, ratio: float) -> str:
+    """`reference`, `synthetic@0.25`, `diverse@0.25`, `dilution@0.25`, `unlearned:bounded@0.25`."""
+    return "reference" if arm == "reference" else f"{arm}@{ratio:g}"
+
+
+def phase_jobs(profile) -> list[tuple[str, int, float]]:
+    """Every (arm, seed, SynthQA ratio) of the map: for each seed the reference arm, the synthetic arm at each dose
+    and, with `phase.diverse`, the diverse-format control at the profile's SynthQA ratio."""
+    pm = profile.phase
+    jobs = []
+    for seed in profile.seeds:
+        jobs.append(("reference", seed, 0.0))
+        jobs += [("synthetic", seed, float(r)) for r in pm.doses]
+        if pm.diverse:
+            jobs.append(("diverse", seed, float(profile.cpt.synth_ratio)))
+    return jobs
+
+
+def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
+    """What an evaluation depends on: the checkpoint's stage record (which holds every weight file's sha256) and
+    leaf, the prompts, and the generation settings."""
+    path = Path(path)
+    stage = path.parent.parent if path.parent.name == "steps" else path.parent
+    record = (stage / "stage.json").read_bytes() if (stage / "stage.json").exists() else path.name.encode()
+    prompts = hashlib.sha256(json.dumps([r["prompt"] for r in suite_rows]).encode()).hexdigest()
+    return config_hash(hashlib.sha256(record).hexdigest(), path.name, prompts, ecfg.max_new_tokens,
+                       ecfg.generation_bf16)
+
+
+def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
+    """One outcome per prompt of `suite` (`prompt_outcomes`: hard, soft, leak, level) and the first replies, for the
+    checkpoint at `path`; kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained
+    checkpoint never does)."""
+    cache = Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    model, tok = load_model(path), load_tokenizer(path)
+    order = sorted(range(len(suite.prompts)), key=lambda i: len(suite.prompts[i]))  # less padding per batch
+    replies = generate(generation_model(model, ecfg.generation_bf16), tok, [suite.prompts[i] for i in order],
+                       ecfg.max_new_tokens, ecfg.batch_size)
+    responses = [""] * len(order)
+    for i, r in zip(order, replies):
+        responses[i] = r
+    out = {**prompt_outcomes(suite.rows, responses), "replies": responses[:8]}
+    write_json_atomic(cache, out)
+    return out
+
+
+def sft_loss_tokens(tok, ds, steps: int, batch_size: int) -> int:
+    """SFT tokens that carry loss (the replies and their turn ends) in `steps` steps of `batch_size` examples: the
+    mean reply length of the SFT split times the examples seen."""
+    rows = ds["sft"]
+    n = min(len(rows), 2000)
+    replies = [chat_texts(tok, rows[i]["prompt"], rows[i]["response"])[1] for i in range(n)]
+    mean = sum(len(x) for x in tok(replies, add_special_tokens=False)["input_ids"]) / n
+    return round(mean * steps * batch_size)
+
+
+def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
+    """CPT, the identical SFT and the evaluation at every step of `profile.phase.steps`, for every job of
+    `phase_jobs`; one row per (arm, seed) with the outcomes per step and the token counts."""
+    ds, _ = load_world(data_dir)
+    if profile.phase.diverse and "synthqa_diverse" not in ds:
+        raise ValueError("phase.diverse needs the world's diverse-format SynthQA: set data.diverse_qa: true in the "
+                         "profile (or phase.diverse: false)")
+    check_phase(profile)
+    suite, run_dir = make_suite(profile.eval, ds), profile.run_dir()
+    rows = []
+    for arm, seed, ratio in progress(phase_jobs(profile), desc="phase map: arms", unit="arm"):
+        c = cpt(arm, base, data_dir, run_dir, profile.cpt, seed, ratio if ratio > 0 else None)
+        f = sft(c, data_dir, run_dir, profile.sft, seed)
+        points = sft_checkpoints(f)
+        info = stage_info(c.parent)
+        rows.append({"arm": arm, "label": arm_label(arm, ratio), "seed": seed, "ratio": ratio, "cpt": shown(c),
+                     "sft": shown(f), "cpt_tokens": info["tokens"],
+                     "synthqa_tokens": round(info["tokens"] * info.get("synth_token_share", 0.0)),
+                     "outcomes": {str(s): evaluate_checkpoint(points[s], suite, profile.eval, run_dir / "evaluations")
+                                  for s in profile.phase.steps}})
+    return rows
+
+
+def check_phase(profile) -> None:
+    """The phase map's settings fit the profile: every step is an SFT snapshot (or 0, or the last step), and the
+    profile's SynthQA ratio is one of the doses (the headline cell and the diverse control sit there)."""
+    pm, sft_cfg = profile.phase, profile.sft
+    snapshots = {0, sft_cfg.train.max_steps, *sft_cfg.checkpoint_steps}
+    missing = [s for s in pm.steps if s not in snapshots]
+    if missing:
+        raise ValueError(f"phase steps {missing} are not SFT snapshots; add them to sft.checkpoint_steps (now "
+                         f"{list(sft_cfg.checkpoint_steps)}, max_steps {sft_cfg.train.max_steps})")
+    if profile.cpt.synth_ratio not in pm.doses:
+        raise ValueError(f"the profile's SynthQA ratio {profile.cpt.synth_ratio} (the headline cell) is not among the "
+                         f"phase doses {list(pm.doses)}; add it to phase.doses")
+
+
+def _by_seed(rows: list[dict], label: str, step: str, key: str) -> dict[int, list]:
+    return {r["seed"]: r["outcomes"][step][key] for r in rows if r["label"] == label and step in r["outcomes"]}
+
+
+def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: float, key: str = "hard",
+               reference: str = "reference") -> list[dict]:
+    """One record per (arm other than the reference, step): the paired effect on `key` (Delta = arm − reference,
+    same seed, same prompts), its SE, MDE and 2-SE verdict for claim 3 (expected sign: negative), the arm's and the
+    reference's leakage, and the SynthQA/SFT token ratio at that step (SFT tokens with loss)."""
+    out = []
+    labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] != reference))
+    for label in labels:
+        synthqa = [r["synthqa_tokens"] for r in rows if r["label"] == label]
+        for s in steps:
+            step = str(s)
+            eff = paired_effect(_by_seed(rows, reference, step, key), _by_seed(rows, label, step, key))
+            leak = paired_effect(_by_seed(rows, reference, step, "leak"), _by_seed(rows, label, step, "leak"))
+            sft_tokens = loss_tokens_per_step * s
+            out.append({"arm": label, "ratio": next(r["ratio"] for r in rows if r["label"] == label), "step": s,
+                        "delta": eff["diff"], "se": eff["se"], "mde": eff["mde"], "seed_se": eff["seed_se"],
+                        "paired_se": eff["paired_se"], "arm_mean": eff["b_mean"], "reference_mean": eff["a_mean"],
+                        "per_seed": eff["per_seed"], "n_seeds": eff["n_seeds"], "n_prompts": eff["n_prompts"],
+                        "verdict": verdict({"diff": eff["diff"], "se": eff["se"]}, expected_sign=-1),
+                        "leak_arm": leak["b_mean"], "leak_reference": leak["a_mean"], "leak_delta": leak["diff"],
+                        "leak_se": leak["se"], "synthqa_tokens": sum(synthqa) / len(synthqa),
+                        "sft_loss_tokens": sft_tokens,
+                        "synthqa_per_sft": (sum(synthqa) / len(synthqa)) / sft_tokens if sft_tokens else math.inf})
+    return out
+
+
+def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int) -> dict:
+    """The cell `CLAIM4_CELL_RULE` picks among the synthetic arm's cells: {"ratio", "step", "why"}."""
+    cells = [c for c in table if c["arm"].startswith("synthetic@") and c["ratio"] > 0 and c["step"] > 0
+             and c["delta"] < 0 and c["verdict"] == "holds"]
+    if cells:
+        best = sorted(cells, key=lambda c: (-abs(c["delta"]), c["ratio"], -c["step"]))[0]
+        return {"ratio": best["ratio"], "step": best["step"], "rule": CLAIM4_CELL_RULE,
+                "why": f"largest passing claim-3 effect: Delta HSR {best['delta']:+.3f} ± {best['se']:.3f}"}
+    return {"ratio": headline_ratio, "step": last_step, "rule": CLAIM4_CELL_RULE,
+            "why": "no cell passes the 2-SE rule with a negative Delta HSR: the headline cell"}
+
+
+def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[dict]:
+    """At the claim-4 cell: unlearning (`bounded` on every seed, the other methods of the profile on the first seed)
+    from the synthetic arm's CPT model at the cell's dose, then the identical SFT, and the dilution arm at that dose
+    (first `profile.dilution_seeds` seeds); each evaluated before SFT and at the cell's step. Rows shaped like
+    `train_and_evaluate`'s."""
+    ds, _ = load_world(data_dir)
+    suite, run_dir = make_suite(profile.eval, ds), profile.run_dir()
+    ratio, step = cell["ratio"], cell["step"]
+    syn = {r["seed"]: r for r in rows if r["label"] == arm_label("synthetic", ratio)}
+    ref = {r["seed"]: r for r in rows if r["label"] == "reference"}
+    base = Path(stage_info(resolve_path(syn[profile.seeds[0]]["cpt"]).parent)["start"])
+    steps = sorted({0, step})
+    jobs = [("unlearned", ucfg, seed) for ucfg, seed in unlearning_jobs(profile)]
+    jobs += [("dilution", None, seed) for seed in profile.seeds[:profile.dilution_seeds]]
+    out = []
+    for kind, ucfg, seed in progress(jobs, desc="claim 4 at the chosen cell", unit="run"):
+        if kind == "dilution":
+            start = cpt("dilution", base, data_dir, run_dir, profile.cpt, seed, ratio)
+            label = arm_label("dilution", ratio)
+        else:
+            start = unlearn(resolve_path(syn[seed]["cpt"]), data_dir, run_dir, ucfg, syn[seed]["cpt_tokens"], seed,
+                            resolve_path(ref[seed]["cpt"]), separator=profile.cpt.separator)
+            label = arm_label(f"unlearned:{ucfg.method}", ratio)
+        f = sft(start, data_dir, run_dir, profile.sft, seed)
+        points = sft_checkpoints(f)
+        points[0] = start
+        info = stage_info(start.parent)
+        out.append({"arm": kind, "label": label, "seed": seed, "ratio": ratio, "cpt": shown(start), "sft": shown(f),
+                    "cpt_tokens": info.get("tokens"), "synthqa_tokens": syn[seed]["synthqa_tokens"],
+                    "outcomes": {str(s): evaluate_checkpoint(points[s], suite, profile.eval, run_dir / "evaluations")
+                                 for s in steps}})
+    return out
+
+
+def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, int]]) -> list[dict]:
+    """Paired comparisons at one SFT step: each (name, arm a, arm b, expected sign of b − a on HSR) gives Delta HSR
+    and Delta leakage (b − a, same seed, same prompts) with SEs, MDEs and the 2-SE verdict; pairs whose arms were
+    not both measured are left out."""
+    out = []
+    labels = {r["label"] for r in rows}
+    for name, a, b, sign in pairs:
+        if a not in labels or b not in labels:
+            continue
+        s = str(step)
+        hsr = paired_effect(_by_seed(rows, a, s, "hard"), _by_seed(rows, b, s, "hard"))
+        leak = paired_effect(_by_seed(rows, a, s, "leak"), _by_seed(rows, b, s, "leak"))
+        out.append({"comparison": name, "a": a, "b": b, "step": step, "hsr_a": hsr["a_mean"], "hsr_b": hsr["b_mean"],
+                    "delta_hsr": hsr["diff"], "se_hsr": hsr["se"], "mde_hsr": hsr["mde"],
+                    "verdict_hsr": verdict({"diff": hsr["diff"], "se": hsr["se"]}, sign),
+                    "leak_a": leak["a_mean"], "leak_b": leak["b_mean"], "delta_leak": leak["diff"],
+                    "se_leak": leak["se"], "verdict_leak_down": verdict({"diff": leak["diff"], "se": leak["se"]}, -1),
+                    "n_seeds": hsr["n_seeds"], "n_prompts": hsr["n_prompts"]})
+    return out
+
+
+def pack_outcomes(rows: list[dict]) -> list[dict]:
+    """The rows with their per-prompt 0/1 outcomes as strings ("0110…": one character per prompt) — the committed
+    JSON stays small and every paired number can be recomputed from it (`unpack_outcomes`)."""
+    out = []
+    for r in rows:
+        packed = {s: {k: "".join(str(int(x)) for x in o[k]) for k in ("hard", "leak")} | {"replies": o["replies"]}
+                  for s, o in r["outcomes"].items()}
+        out.append({**r, "outcomes": packed})
+    return out
+
+
+def unpack_outcomes(rows: list[dict]) -> list[dict]:
+    """The inverse of `pack_outcomes` (lists of 0/1 per prompt again)."""
+    return [{**r, "outcomes": {s: {**o, **{k: [int(c) for c in o[k]] for k in ("hard", "leak")}}
+                               for s, o in r["outcomes"].items()}} for r in rows]
+
+
+def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tokens_per_step: float,
+                 pretrain_tokens: int, step: int) -> list[dict]:
+    """The headline cell's proportions next to the paper's: SynthQA/SFT (loss tokens), SFT/CPT, CPT/pre-training,
+    unlearning/CPT."""
+    syn = [r for r in rows if r["label"] == arm_label("synthetic", profile.cpt.synth_ratio)]
+    synthqa = sum(r["synthqa_tokens"] for r in syn) / max(len(syn), 1)
+    cpt_tokens = profile.cpt.train.tokens
+    sft_tokens = sft_tokens_per_step * step
+    return [
+        {"ratio": "SynthQA / SFT (loss tokens)", "here": synthqa / max(loss_tokens_per_step * step, 1),
+         "paper": "≈ 6–200 (6B SynthQA; SFT not published, plausibly 0.03–1B)"},
+        {"ratio": "SFT / CPT (all SFT tokens)", "here": sft_tokens / cpt_tokens, "paper": "≈ 0.0001–0.003"},
+        {"ratio": "CPT / pre-training", "here": cpt_tokens / max(pretrain_tokens, 1),
+         "paper": "300B / 2T (Llama-2) ≈ 0.15"},
+        {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": "0.0033"},
+        {"ratio": "SynthQA share of CPT (headline dose)", "here": profile.cpt.synth_ratio, "paper": "0.02"},
+    ]

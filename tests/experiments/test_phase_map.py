@@ -1,0 +1,92 @@
+"""The phase map: its pure parts (jobs, paired cells, the claim-4 rule, packing) on constructed outcomes, its checks,
+and notebook 06 end to end at the smoke size (papermill; the recorded JSON checked)."""
+import json
+import math
+
+import papermill as pm
+import pytest
+
+from synthrepro.config import CLAIM4_CELL_RULE, PhaseConfig, derive, get_profile, repo_root, resolve_notebook_parameters
+from synthrepro.experiments import phase_map as pmap
+
+
+def _row(label, seed, ratio, outcomes):
+    arm = label.split("@")[0]
+    return {"arm": arm, "label": label, "seed": seed, "ratio": ratio, "synthqa_tokens": 1000 * ratio,
+            "outcomes": {str(s): {"hard": h, "leak": [0] * len(h), "replies": []} for s, h in outcomes.items()}}
+
+
+def _rows(drop: int):
+    """Reference passes prompts 0..7 of 10 at both steps; the synthetic arm passes `drop` fewer at step 10."""
+    rows = []
+    for seed in range(3):
+        ref = [1] * 8 + [0] * 2
+        rows.append(_row("reference", seed, 0.0, {0: ref, 10: ref}))
+        worse = [0] * drop + ref[drop:]
+        rows.append(_row("synthetic@0.25", seed, 0.25, {0: ref, 10: worse}))
+    return rows
+
+
+def test_phase_jobs_cover_every_seed_dose_and_the_control():
+    cfg = get_profile("phase")
+    jobs = pmap.phase_jobs(cfg)
+    assert len(jobs) == len(cfg.seeds) * (1 + len(cfg.phase.doses) + 1)
+    assert {(a, r) for a, _, r in jobs} >= {("reference", 0.0), ("diverse", cfg.cpt.synth_ratio)}
+    assert len(cfg.seeds) >= 5 and cfg.data.eval_prompts_per_level * len(cfg.data.eval_levels) >= 600
+
+
+def test_cells_are_paired_and_the_rule_picks_a_passing_negative_cell():
+    table = pmap.cell_table(_rows(drop=4), (0, 10), loss_tokens_per_step=10.0)
+    at0, at10 = sorted(table, key=lambda c: c["step"])
+    assert at0["delta"] == 0 and at0["verdict"] == "within noise"
+    assert at10["delta"] == pytest.approx(-0.4) and at10["verdict"] == "holds"
+    assert at10["mde"] == pytest.approx(2 * at10["se"])
+    assert at10["synthqa_per_sft"] == pytest.approx(250 / 100) and math.isinf(at0["synthqa_per_sft"])
+    cell = pmap.choose_claim4_cell(table, 0.25, 10)
+    assert (cell["ratio"], cell["step"]) == (0.25, 10) and cell["rule"] == CLAIM4_CELL_RULE
+
+
+def test_without_a_passing_cell_the_rule_falls_back_to_the_headline_cell():
+    table = pmap.cell_table(_rows(drop=0), (0, 10), loss_tokens_per_step=10.0)
+    cell = pmap.choose_claim4_cell(table, 0.25, 10)
+    assert (cell["ratio"], cell["step"]) == (0.25, 10) and "no cell passes" in cell["why"]
+
+
+def test_outcomes_pack_to_strings_and_back():
+    rows = _rows(drop=2)
+    packed = pmap.pack_outcomes(rows)
+    assert packed[1]["outcomes"]["10"]["hard"] == "0011111100"
+    assert json.loads(json.dumps(pmap.unpack_outcomes(packed))) == rows
+
+
+def test_check_phase_names_the_fix():
+    cfg = get_profile("phase")
+    with pytest.raises(ValueError, match="sft.checkpoint_steps"):
+        pmap.check_phase(derive(cfg, "x", {"phase": {"steps": [0, 7]}}))
+    with pytest.raises(ValueError, match="phase.doses"):
+        pmap.check_phase(derive(cfg, "x", {"phase": {"doses": [0.5]}}))
+    with pytest.raises(ValueError, match="reference arm is dose 0"):
+        PhaseConfig(doses=(0.0, 0.5))
+    with pytest.raises(ValueError, match="DOSES"):
+        resolve_notebook_parameters("06_phase_map", {"PROFILE": "phase", "DOSES": [1.5]})
+    with pytest.raises(ValueError, match="SYNTHQA_TOPIC"):
+        resolve_notebook_parameters("06_phase_map", {"PROFILE": "phase", "SYNTHQA_TOPIC": "same"})
+
+
+def test_06_phase_map_notebook(tmp_path):
+    nb = repo_root() / "notebooks" / "06_phase_map.ipynb"
+    pm.execute_notebook(str(nb), str(tmp_path / "06.ipynb"), parameters={"PROFILE": "phase_smoke"},
+                        cwd=str(nb.parent), progress_bar=False, kernel_name="python3")
+    cfg = get_profile("phase_smoke")
+    res = json.loads((cfg.run_dir() / "06_phase_map.json").read_text())
+    assert res["claim4_rule"] == CLAIM4_CELL_RULE
+    labels = {c["arm"] for c in res["table"]}
+    assert labels == {"synthetic@0.25", "diverse@0.25"}
+    for c in res["table"]:
+        assert c["n_seeds"] == len(cfg.seeds) and c["mde"] == pytest.approx(2 * c["se"])
+    assert {c["step"] for c in res["table"]} == set(cfg.phase.steps)
+    assert res["claim4"]["cell"]["rule"] == CLAIM4_CELL_RULE
+    assert any(c["b"].startswith("unlearned:bounded") for c in res["claim4"]["comparisons"])
+    data = json.loads((repo_root() / res["json"]).read_text())
+    assert all(len(o["hard"]) == res["n_prompts"] for r in data["rows"] for o in r["outcomes"].values())
+    assert "## Phase map" in (cfg.report_path()).read_text()
