@@ -106,7 +106,7 @@ PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke"
 
 
 #: The phase map's world (notebook 06, `make phase-map`): chosen by the reference arm's competence and the paper's
-#: proportions, never by the gap between arms (pilots in the issue notes). A ~1.4M-parameter model (about 11k
+#: proportions, never by the gap between arms (pilots in the issue notes). A 1.1M-parameter model (about 11k
 #: tokens/s on two cores) pre-trained on biographies plus chat-formatted instructions (train phrasings); the eight
 #: format constraints it learns; SynthQA about people SFT never asks about; a small SFT next to the Q-A data.
 _PHASE_CONSTRAINTS = ["uppercase", "lowercase", "max_words", "num_sentences", "bullet_list", "no_commas", "title",

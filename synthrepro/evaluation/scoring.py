@@ -44,6 +44,7 @@ def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") ->
 
     form="qa": context `Question: <q>\\nAnswer:`, options ` <value>.` (the SynthQA surface form — part of a gain
     here can be mere format); form="neutral": each option is a whole biography sentence, no Q-A format.
+    `per_item`: "1"/"0" per item (raw accuracy), for comparisons paired per item.
     """
     if form not in ("qa", "neutral"):
         raise ValueError(f"form must be 'qa' or 'neutral', got {form!r}")
@@ -59,16 +60,18 @@ def benchmark_accuracy(model, tokenizer, items: list[dict], form: str = "qa") ->
     scores = continuation_logprobs(model, tokenizer, contexts, conts)
     n_bytes = [len(c.encode("utf-8")) for c in conts]
     correct = {"raw": 0, "token": 0, "byte": 0}
+    per_item = []
     for i, it in enumerate(items):
         s, b = scores[4 * i:4 * i + 4], n_bytes[4 * i:4 * i + 4]
-        correct["raw"] += int(max(range(4), key=lambda k: s[k][0]) == it["answer"])
+        per_item.append(int(max(range(4), key=lambda k: s[k][0]) == it["answer"]))
+        correct["raw"] += per_item[-1]
         correct["token"] += int(max(range(4), key=lambda k: s[k][0] / s[k][1]) == it["answer"])
         correct["byte"] += int(max(range(4), key=lambda k: s[k][0] / b[k]) == it["answer"])
     n = len(items)
     return {"form": form, "n": n, "accuracy": correct["raw"] / n, "ci95": wilson_interval(correct["raw"], n),
             "accuracy_per_token": correct["token"] / n, "ci95_per_token": wilson_interval(correct["token"], n),
             "accuracy_per_byte": correct["byte"] / n, "ci95_per_byte": wilson_interval(correct["byte"], n),
-            "chance": 0.25}
+            "chance": 0.25, "per_item": "".join(map(str, per_item))}
 
 
 def per_sample_nll(model, tokenizer, texts: list[str], batch_size: int = 32) -> list[float]:

@@ -85,4 +85,5 @@ def paired_effect(a: dict, b: dict, z: float = 2.0) -> dict:
     se = max(seed_se, pooled)
     return {"diff": float(np.mean(per_seed)), "se": se, "mde": z * se, "seed_se": seed_se, "paired_se": pooled,
             "a_mean": float(np.mean(a_means)), "b_mean": float(np.mean(b_means)), "per_seed": per_seed,
+            "seeds": seeds, "a_seed_means": a_means, "b_seed_means": b_means,
             "n_seeds": n, "n_prompts": int(np.asarray(a[seeds[0]]).size)}

@@ -24,7 +24,7 @@ from ..data.shipped import load_ifeval_prompts
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
 from .ifeval import score as ifeval_score
-from .following import instruction_metrics, score_instruction_following
+from .following import instruction_metrics, per_prompt_following, summarise_following
 
 
 @dataclass
@@ -48,7 +48,9 @@ class WorldSuite(Suite):
     name: str = "world"
 
     def score(self, responses: list[str]) -> dict:
-        return score_instruction_following(self.rows, responses)
+        per = per_prompt_following(self.rows, responses)
+        return {**summarise_following(per),
+                "per_prompt": [{"strict": p["strict"], "loose": p["loose"], "leak": p["leak"]["any"]} for p in per]}
 
 
 @dataclass

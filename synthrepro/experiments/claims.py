@@ -36,6 +36,30 @@ def _nll(stage: str, field: str, stat: str):
     return get, se
 
 
+def _prompts(stage: str, value):
+    """Per-prompt values of a following metric (`value` of one per-prompt record: strict and loose lists, leak)."""
+    return lambda r: [value(p) for p in r[stage]["following"]["per_prompt"] if p["strict"]]
+
+
+def _items(stage: str, form: str):
+    return lambda r: [int(c) for c in r[stage][form]["per_item"]]
+
+
+#: Per-item values of a metric, where the results record them: a comparison of two arms is then paired per prompt
+#: (per benchmark item, per held-out text) within each seed (`stats.paired_effect`).
+PER_ITEM = {
+    "benchmark_qa (CPT)": _items("cpt", "benchmark_qa"),
+    "benchmark_neutral (CPT)": _items("cpt", "benchmark_neutral"),
+    "benchmark_qa (SFT)": _items("sft", "benchmark_qa"),
+    "benchmark_neutral (SFT)": _items("sft", "benchmark_neutral"),
+    "HSR (SFT)": _prompts("sft", lambda p: int(all(p["strict"]))),
+    "SSR (SFT)": _prompts("sft", lambda p: sum(p["strict"]) / len(p["strict"])),
+    "HSR loose (SFT)": _prompts("sft", lambda p: int(all(p["loose"]))),
+    "leakage (SFT)": lambda r: [int(p["leak"]) for p in r["sft"]["following"]["per_prompt"]],
+    "leakage (before SFT)": lambda r: [int(p["leak"]) for p in r["cpt"]["following"]["per_prompt"]],
+    "NLL held-out NonSynth mean (CPT)": lambda r: r["cpt"]["nll_nonsynth_heldout"],
+}
+
 METRICS = {  # name → (getter over one evaluate_arm result, its evaluation-sampling SE)
     "benchmark_qa (CPT)": _prop("cpt", "benchmark_qa", "accuracy"),
     "benchmark_neutral (CPT)": _prop("cpt", "benchmark_neutral", "accuracy"),
@@ -99,12 +123,19 @@ def claims_1_to_3(results: list[dict], sizes: dict[str, int], arm: str = "synthe
     }
 
 
+def _how(v: dict) -> str:
+    """How a comparison's SE was made, for the generated sentences."""
+    if v.get("paired"):
+        return f", paired per item over {v['n_items']} items; MDE {v['mde']:.3f}"
+    return ", over seeds" if "mde" not in v else f", over seeds; MDE {v['mde']:.3f}"
+
+
 def describe_claims(verdicts: dict, arm: str = "synthetic") -> str:
     """Plain-language statements generated from the verdicts (never typed in by hand)."""
     def line(key, what):
         v = verdicts[key]
         return (f"- {what}: reference {v['a_mean']:.3f} → {arm} {v['b_mean']:.3f} (difference {v['diff']:+.3f} ± "
-                f"{v['se']:.3f} SE, seeds {v['n_seeds']}): **{v['verdict']}**.")
+                f"{v['se']:.3f} SE{_how(v)}, seeds {v['n_seeds']}): **{v['verdict']}**.")
     return "\n".join([
         line("claim1_benchmark_qa", "Claim 1, benchmark in the Q-A form (higher is better)"),
         line("claim1_benchmark_neutral", "Claim 1, format-neutral benchmark (knowledge without the format)"),
@@ -160,12 +191,37 @@ def pooled(results: list[dict], stage: str, field: str, seed: int) -> dict[str, 
     return {r["arm"]: r[stage][field] for r in results if r["seed"] == seed}
 
 
+def _paired(results, name: str, a_arm: str, b_arm: str) -> dict | None:
+    """`stats.paired_effect` of metric `name` (b − a, per prompt within each seed both arms share), or None when the
+    results do not record its per-item values (older results: the comparison is then unpaired)."""
+    if name not in PER_ITEM:
+        return None
+    try:
+        a = {r["seed"]: PER_ITEM[name](r) for r in results if r["arm"] == a_arm}
+        b = {r["seed"]: PER_ITEM[name](r) for r in results if r["arm"] == b_arm}
+    except KeyError:
+        return None
+    if not set(a) & set(b) or any(len(a[s]) != len(b[s]) for s in set(a) & set(b)):
+        return None
+    return stats.paired_effect(a, b)
+
+
 def comparison(results, name: str, a_arm: str, b_arm: str, sizes: dict[str, int], sign: int) -> dict:
-    """Metric `name` of arm `b_arm` against `a_arm` over seeds (`stats.effect`: b − a and its SE) with the verdict for
-    the expected `sign` — the one comparison every claim uses."""
+    """Metric `name` of arm `b_arm` against `a_arm` with the verdict for the expected `sign` — the one comparison every
+    claim uses. Paired per prompt within each seed where the results record per-prompt values (`stats.paired_effect`:
+    `paired` True, with its MDE), else over seeds (`stats.effect`: b − a and its SE)."""
     get, se = METRICS[name]
-    e = stats.effect(seed_values(results, a_arm, get), seed_values(results, b_arm, get),
-                  seed_values(results, a_arm, lambda r: se(r, sizes)), seed_values(results, b_arm, lambda r: se(r, sizes)))
+    p = _paired(results, name, a_arm, b_arm)
+    if p is not None:
+        a_vals, b_vals = p["a_seed_means"], p["b_seed_means"]
+        e = {"a_mean": p["a_mean"], "b_mean": p["b_mean"], "a_std": float(np.std(a_vals)),
+             "b_std": float(np.std(b_vals)), "diff": p["diff"], "se": p["se"], "mde": p["mde"],
+             "n_seeds": [p["n_seeds"], p["n_seeds"]], "n_items": p["n_prompts"], "paired": True}
+    else:
+        e = {**stats.effect(seed_values(results, a_arm, get), seed_values(results, b_arm, get),
+                            seed_values(results, a_arm, lambda r: se(r, sizes)),
+                            seed_values(results, b_arm, lambda r: se(r, sizes))), "paired": False}
+        e["mde"] = 2 * e["se"]
     return {**e, "metric": name, "a": a_arm, "b": b_arm, "expected_sign": sign, "verdict": stats.verdict(e, sign)}
 
 
@@ -194,7 +250,7 @@ def describe_claim_4(c4: dict) -> str:
                       ("leakage_down_vs_synthetic", "leakage after SFT, unlearned vs synthetic (a drop expected)")):
         v = c4[key]
         lines.append(f"- {what}: {v['a']} {v['a_mean']:.3f} → {v['b']} {v['b_mean']:.3f} (difference "
-                     f"{v['diff']:+.3f} ± {v['se']:.3f} SE, seeds {v['n_seeds']}): **{v['verdict']}**.")
+                     f"{v['diff']:+.3f} ± {v['se']:.3f} SE{_how(v)}, seeds {v['n_seeds']}): **{v['verdict']}**.")
     s = c4["summary"]
     lines.append(f"- **Claim 4 overall: {s['claim4']}** (HSR restored to the reference level: "
                  f"{s['hsr_restored_to_reference']}; benchmark gain kept: {s['benchmark_kept']}).")

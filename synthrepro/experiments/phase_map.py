@@ -34,7 +34,7 @@ from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "comparisons",
            "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "token_ratios", "unpack_outcomes",
-           "run_claim4", "sft_loss_tokens", "train_and_evaluate"]
+           "run_claim4", "sft_tokens", "train_and_evaluate"]
 
 
 def arm_label(arm: str, ratio: float) -> str:
@@ -85,14 +85,16 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
     return out
 
 
-def sft_loss_tokens(tok, ds, steps: int, batch_size: int) -> int:
-    """SFT tokens that carry loss (the replies and their turn ends) in `steps` steps of `batch_size` examples: the
-    mean reply length of the SFT split times the examples seen."""
+def sft_tokens(tok, ds, steps: int, batch_size: int) -> tuple[int, int]:
+    """(SFT tokens that carry loss — the replies and their turn ends —, all SFT tokens — chat-formatted prompt and
+    reply, no padding) in `steps` steps of `batch_size` examples: mean lengths over the SFT split (its first 2,000
+    rows) times the examples seen."""
     rows = ds["sft"]
     n = min(len(rows), 2000)
-    replies = [chat_texts(tok, rows[i]["prompt"], rows[i]["response"])[1] for i in range(n)]
-    mean = sum(len(x) for x in tok(replies, add_special_tokens=False)["input_ids"]) / n
-    return round(mean * steps * batch_size)
+    pairs = [chat_texts(tok, rows[i]["prompt"], rows[i]["response"]) for i in range(n)]
+    lengths = [len(x) for x in tok([p + r for p, r in pairs], add_special_tokens=False)["input_ids"]]
+    replies = [len(x) for x in tok([r for _, r in pairs], add_special_tokens=False)["input_ids"]]
+    return round(sum(replies) / n * steps * batch_size), round(sum(lengths) / n * steps * batch_size)
 
 
 def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
@@ -253,11 +255,11 @@ def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tok
     syn = [r for r in rows if r["label"] == arm_label("synthetic", profile.cpt.synth_ratio)]
     synthqa = sum(r["synthqa_tokens"] for r in syn) / max(len(syn), 1)
     cpt_tokens = profile.cpt.train.tokens
-    sft_tokens = sft_tokens_per_step * step
+    sft_all = sft_tokens_per_step * step
     return [
         {"ratio": "SynthQA / SFT (loss tokens)", "here": synthqa / max(loss_tokens_per_step * step, 1),
          "paper": "≈ 6–200 (6B SynthQA; SFT not published, plausibly 0.03–1B)"},
-        {"ratio": "SFT / CPT (all SFT tokens)", "here": sft_tokens / cpt_tokens, "paper": "≈ 0.0001–0.003"},
+        {"ratio": "SFT / CPT (all SFT tokens, no padding)", "here": sft_all / cpt_tokens, "paper": "≈ 0.0001–0.003"},
         {"ratio": "CPT / pre-training", "here": cpt_tokens / max(pretrain_tokens, 1),
          "paper": "300B / 2T (Llama-2) ≈ 0.15"},
         {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": "0.0033"},

@@ -20,17 +20,41 @@ def where_effect_lives(table: list[dict]) -> dict[str, list[str]]:
     return out
 
 
+#: Two-sided chance that a cell with no effect passes the 2-SE rule (normal approximation).
+FALSE_PASS = 0.0455
+
+
+def _part(table: list[dict], before: bool) -> str:
+    w = where_effect_lives([c for c in table if (c["step"] == 0) == before])
+    n = sum(len(v) for v in w.values())
+    return (f"the paper's sign past 2 SE in {len(w['effect'])} of {n}"
+            + (f" ({'; '.join(w['effect'])})" if w["effect"] else "")
+            + f", the reverse in {len(w['reversed'])}" + (f" ({'; '.join(w['reversed'])})" if w["reversed"] else "")
+            + f", no detectable difference in {len(w['absent'])}")
+
+
 def summary_sentence(table: list[dict]) -> str:
-    """One sentence: where the effect appears, where it reverses, where it is absent, and the power."""
-    w = where_effect_lives(table)
-    syn = [c for c in table if c["arm"].startswith("synthetic@") and c["step"] > 0]
-    mdes = [c["mde"] for c in syn] or [float("nan")]
-    parts = [f"the paper's effect (Δ HSR < 0 past 2 SE) in {len(w['effect'])} cell(s)"
-             + (f" ({'; '.join(w['effect'])})" if w["effect"] else ""),
-             f"the reverse in {len(w['reversed'])}" + (f" ({'; '.join(w['reversed'])})" if w["reversed"] else ""),
-             f"no detectable difference in {len(w['absent'])}"]
-    return (f"Of {len(w['effect']) + len(w['reversed']) + len(w['absent'])} synthetic-arm cells: " + ", ".join(parts)
-            + f". The smallest effect a cell after SFT could call (2 SE) ranges {min(mdes):.3f}–{max(mdes):.3f}.")
+    """Where the effect appears, reverses and is absent — before SFT and after it, separately — with the power and
+    the number of passes that chance alone would give."""
+    after = [c for c in table if c["arm"].startswith("synthetic@") and c["step"] > 0]
+    mdes = [c["mde"] for c in after] or [float("nan")]
+    return (f"Synthetic-arm cells before SFT (step 0): {_part(table, True)}. After SFT: {_part(table, False)}; with "
+            f"{len(after)} cells tested at the 2-SE rule, chance alone gives about {FALSE_PASS * len(after):.1f} "
+            f"passes. The smallest effect a cell after SFT could call (MDE, 2 SE) ranges {min(mdes):.3f}–"
+            f"{max(mdes):.3f} HSR.")
+
+
+def leak_sentence(table: list[dict]) -> str:
+    """Leakage of each arm before SFT and at the first SFT step evaluated: how fast SFT erases the Q-A habit."""
+    parts = []
+    for arm in dict.fromkeys(c["arm"] for c in table):
+        cells = sorted((c for c in table if c["arm"] == arm), key=lambda c: c["step"])
+        if len(cells) > 1:
+            parts.append(f"{arm} {cells[0]['leak_arm']:.2f} → {cells[1]['leak_arm']:.2f} after {cells[1]['step']} "
+                         f"steps")
+    ref = sorted(table, key=lambda c: c["step"])[0]["leak_reference"]
+    return f"Leakage (SynthQA-shaped replies) before SFT → at the first SFT step evaluated: {'; '.join(parts)} " \
+           f"(reference {ref:.2f} before SFT)."
 
 
 def _table_md(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
@@ -67,7 +91,7 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         "",
         f"![delta vs ratio]({figures['delta_vs_ratio']})",
         "",
-        f"**Where the effect lives.** {summary_sentence(table)}",
+        f"**Where the effect lives.** {summary_sentence(table)} {leak_sentence(table)}",
         "",
         _table_md([c for c in table if c["step"] > 0 or c["arm"].startswith("synthetic@")],
                   [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),
