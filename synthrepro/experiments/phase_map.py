@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, resolve_path, shown
@@ -108,12 +109,16 @@ def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
     suite, run_dir = make_suite(profile.eval, ds), profile.run_dir()
     rows = []
     for arm, seed, ratio in progress(phase_jobs(profile), desc="phase map: arms", unit="arm"):
+        t0 = time.time()
         c = cpt(arm, base, data_dir, run_dir, profile.cpt, seed, ratio if ratio > 0 else None)
         f = sft(c, data_dir, run_dir, profile.sft, seed)
         points = sft_checkpoints(f)
         info = stage_info(c.parent)
+        reused = (c.parent / "stage.json").stat().st_mtime < t0 and (f.parent / "stage.json").stat().st_mtime < t0
         rows.append({"arm": arm, "label": arm_label(arm, ratio), "seed": seed, "ratio": ratio, "cpt": shown(c),
-                     "sft": shown(f), "cpt_tokens": info["tokens"],
+                     "sft": shown(f), "cpt_tokens": info["tokens"], "reused": reused,
+                     "train_seconds": round(info.get("train_seconds", 0) + stage_info(f.parent).get(
+                         "train_seconds", 0), 1),
                      "synthqa_tokens": round(info["tokens"] * info.get("synth_token_share", 0.0)),
                      "outcomes": {str(s): evaluate_checkpoint(points[s], suite, profile.eval, run_dir / "evaluations")
                                   for s in profile.phase.steps}})

@@ -72,8 +72,9 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         f"## Phase map: where does pattern overfitting live? (notebook 06, profile `{rec['profile']}`)",
         "",
         f"Recorded by commit `{rec['commit'][:7]}`; {rec['n_seeds']} seeds; {rec['n_prompts']} fixed prompts "
-        f"(held-out people and phrasings, levels {cfg['eval_levels']}); {rec['seconds'] / 60:.1f} min on this "
-        "machine. Δ HSR = synthetic − reference of the same seed on the same prompts (paired per prompt, combined "
+        f"(held-out people and phrasings, levels {cfg['eval_levels']}). This run took {rec['seconds'] / 60:.1f} min "
+        f"of wall time ({rec['reused_arms']} of {rec['n_arms']} arms' CPT and SFT reused from an earlier run of the "
+        f"same configuration; CPT + SFT training time of the arms: {rec['train_seconds'] / 60:.1f} min). Δ HSR = synthetic − reference of the same seed on the same prompts (paired per prompt, combined "
         "over seeds; SE = the larger of the seed-spread and the pooled paired SE). A cell passes when |Δ| > 2 SE; "
         "its MDE is 2 SE.",
         "",
