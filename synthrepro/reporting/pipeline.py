@@ -87,6 +87,10 @@ def publish(profile: str = "default") -> list[Path]:
             raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        paths = nb.metadata.get("papermill", {})
+        for key in ("input_path", "output_path"):  # no machine's folder names in committed notebooks
+            if key in paths:
+                paths[key] = f"notebooks/{name}.ipynb"
         for cell in nb.cells:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "stream":

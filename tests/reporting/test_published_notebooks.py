@@ -22,5 +22,8 @@ def test_committed_notebook_reads_well(name):
     text = "".join("".join(o.get("text", "")) for o in streams)
     for noise in ("Loading weights", "IProgress not found", "/tmp/", "/root/", "/work/"):
         assert noise not in text, f"{name}: stored output contains {noise!r}"
+    whole = json.dumps(nb)
+    for path in ("/tmp/", "/root/", "/work/"):
+        assert path not in whole, f"{name}: the notebook file names a machine path {path!r} (outputs or metadata)"
     unexecuted = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("execution_count") is None]
     assert not unexecuted, f"{name}: code cells {unexecuted} were never executed"
