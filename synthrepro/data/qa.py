@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..models.generation import generate
+from .instructions import RESPONSE_SENTENCES
 from .world import ATTRIBUTE_LABELS, ATTRIBUTES, Person
 
 QA_TEMPLATE = "Question: {question}\nAnswer: {answer}"
@@ -158,11 +159,6 @@ DIVERSE_LAYOUTS = (
     "People often ask: {q} It is {a}.", "{q} -> {a}", "FAQ\n{q}\n{s}", "Asked \"{q}\", one would say: {a}.",
     "{q} That would be {a}.", "Quick fact. {q} {s}",
 )
-DIVERSE_SENTENCES = {
-    "birth_date": "{name} was born on {v}.", "birth_city": "{name} was born in {v}.",
-    "university": "{name} studied at {v}.", "major": "{name} majored in {v}.",
-    "employer": "{name} works for {v}.", "work_city": "{name} works in {v}.",
-}
 
 
 @dataclass
@@ -182,7 +178,7 @@ class DiverseQAGenerator:
             for attr in self.attributes:
                 value = getattr(person, attr)
                 question = rng.choice(DIVERSE_QUESTIONS[attr]).format(name=person.name)
-                sentence = DIVERSE_SENTENCES[attr].format(name=person.name, v=value)
+                sentence = RESPONSE_SENTENCES[attr].format(name=person.name, v=value)
                 text = rng.choice(DIVERSE_LAYOUTS).format(q=question, a=value, s=sentence)
                 rows.append({"person": person.name, "attribute": attr, "question": question, "answer": f"{value}.",
                              "text": text, "generator": self.name})
