@@ -33,7 +33,8 @@ from ..training.stages import cpt, sft, sft_checkpoints
 from ..unlearning.stage import unlearn
 from .unlearning_runs import unlearning_jobs
 
-__all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "comparisons",
+__all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "claim4_comparisons",
+           "comparisons",
            "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "token_ratios", "unpack_outcomes",
            "run_claim4", "sft_tokens", "train_and_evaluate"]
 
@@ -270,3 +271,15 @@ def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tok
         {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": "0.0033"},
         {"ratio": "SynthQA share of CPT (headline dose)", "here": profile.cpt.synth_ratio, "paper": "0.02"},
     ]
+
+
+def claim4_comparisons(rows: list[dict], claim4_rows: list[dict], cell: dict, first_seed: int) -> list[dict]:
+    """Claim 4 at its cell: each arm of `run_claim4` (unlearned methods, dilution) against the synthetic arm at the
+    cell's dose (expected: HSR up) and against the reference, at the cell's SFT step; and before SFT (step 0) against
+    the synthetic arm, where the leak shows whether unlearning removed the habit."""
+    syn = arm_label("synthetic", cell["ratio"])
+    labels = [r["label"] for r in claim4_rows if r["seed"] == first_seed]
+    vs_syn = [(f"{label} − {syn}", syn, label, +1) for label in labels]
+    vs_ref = [(f"{label} − reference", "reference", label, +1) for label in labels]
+    every = rows + claim4_rows
+    return comparisons(every, cell["step"], vs_syn + vs_ref) + comparisons(every, 0, vs_syn)

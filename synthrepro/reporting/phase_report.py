@@ -2,6 +2,20 @@
 the numbers change, the text changes."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..config import get_profile
+
+#: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
+PHASE_OF = {"default": "phase", "smoke": "phase_smoke"}
+
+
+def recorded_map(profile_name: str) -> Path | None:
+    """The phase map's recorded JSON (notebook 06) that belongs with `profile_name`'s world track, if it exists."""
+    name = PHASE_OF.get(profile_name)
+    path = get_profile(name).figures_dir() / "phase_map.json" if name else None
+    return path if path is not None and path.exists() else None
+
 
 def _fmt(x: float) -> str:
     return f"{x:+.3f}"

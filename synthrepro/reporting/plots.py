@@ -311,3 +311,15 @@ def phase_curves(table: list[dict], key: str, ylabel: str, out_dir: Path, name: 
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     return save(fig, out_dir, name)
+
+
+def phase_figures(table: list[dict], out_dir: Path) -> dict[str, Path]:
+    """Every figure of the phase map from its cell table (notebook 06 draws them; notebook 05 redraws them from the
+    recorded JSON): the Delta HSR and Delta leakage heatmaps, Delta HSR against SynthQA/SFT, HSR and leakage along
+    SFT."""
+    return {"heatmap": phase_heatmap(table, out_dir),
+            "leak_heatmap": phase_heatmap(table, out_dir, "phase_map_leakage", value="leak_delta",
+                                          title="Δ leakage (synthetic − reference; boxed: |Δ| > 2 SE)"),
+            "delta_vs_ratio": delta_vs_ratio(table, out_dir),
+            "hsr_curves": phase_curves(table, "arm_mean", "HSR (higher is better)", out_dir, "phase_map_hsr"),
+            "leak_curves": phase_curves(table, "leak_arm", "leakage (lower is better)", out_dir, "phase_map_leak")}

@@ -245,6 +245,6 @@ def test_phase_world_knobs(smoke_cfg):
         assert all(set(r["constraints"]) <= allowed for r in splits[name])
     assert {r["level"] for r in splits["ifeval"]} == set(cfg.eval_levels)
     assert len(splits["ifeval"]) == cfg.eval_prompts_per_level * len(cfg.eval_levels)
-    # the default world is unchanged by these knobs' existence: the same key as before they were added
+    # the base world (the first runs') is unchanged by these knobs' existence: the same key as before they were added
     from synthrepro.data.build import world_key
-    assert world_key(get_profile("default").data) == "25e144a3e727"
+    assert world_key(get_profile("base").data) == "25e144a3e727"

@@ -10,7 +10,7 @@ from synthrepro.data import build_world
 
 @pytest.fixture(scope="module")
 def default_world():
-    return build_world(get_profile("default").data)[0]
+    return build_world(get_profile("base").data)[0]
 
 
 def test_at_least_ten_constraint_types_with_ten_phrasings_and_held_out_ones():

@@ -8,6 +8,7 @@ import pytest
 
 from synthrepro.config import CLAIM4_CELL_RULE, PhaseConfig, derive, get_profile, repo_root, resolve_notebook_parameters
 from synthrepro.experiments import phase_map as pmap
+from synthrepro.reporting import phase_report, plots
 
 
 def _row(label, seed, ratio, outcomes):
@@ -52,6 +53,25 @@ def test_without_a_passing_cell_the_rule_falls_back_to_the_headline_cell():
     assert (cell["ratio"], cell["step"]) == (0.25, 10) and "no cell passes" in cell["why"]
 
 
+def test_claim4_compares_each_repair_with_the_synthetic_arm_and_the_reference():
+    rows = _rows(drop=4)
+    repaired = [_row("unlearned:bounded@0.25", seed, 0.25, {0: [1] * 8 + [0] * 2, 10: [1] * 8 + [0] * 2})
+                for seed in range(3)]
+    comps = pmap.claim4_comparisons(rows, repaired, {"ratio": 0.25, "step": 10}, first_seed=0)
+    names = [(c["comparison"], c["step"]) for c in comps]
+    assert names == [("unlearned:bounded@0.25 − synthetic@0.25", 10), ("unlearned:bounded@0.25 − reference", 10),
+                     ("unlearned:bounded@0.25 − synthetic@0.25", 0)]
+    assert comps[0]["delta_hsr"] == pytest.approx(0.4) and comps[1]["delta_hsr"] == pytest.approx(0.0)
+
+
+def test_the_headline_world_is_the_phase_maps_world():
+    """`make repro` (default) and `make phase-map` (phase) train the same stages on their shared seeds."""
+    default, phase = get_profile("default"), get_profile("phase")
+    for part in ("data", "model", "pretrain", "cpt", "sft", "eval"):
+        assert getattr(default, part) == getattr(phase, part), part
+    assert set(default.seeds) <= set(phase.seeds) and len(default.seeds) >= 3
+
+
 def test_outcomes_pack_to_strings_and_back():
     rows = _rows(drop=2)
     packed = pmap.pack_outcomes(rows)
@@ -89,4 +109,9 @@ def test_06_phase_map_notebook(tmp_path):
     assert any(c["b"].startswith("unlearned:bounded") for c in res["claim4"]["comparisons"])
     data = json.loads((repo_root() / res["json"]).read_text())
     assert all(len(o["hard"]) == res["n_prompts"] for r in data["rows"] for o in r["outcomes"].values())
+    # notebook 05 of the smoke world track finds this map and redraws its five figures from the JSON alone
+    assert phase_report.recorded_map("smoke") == repo_root() / res["json"]
+    drawn = plots.phase_figures(data["table"], tmp_path / "redrawn")
+    assert sorted(drawn) == ["delta_vs_ratio", "heatmap", "hsr_curves", "leak_curves", "leak_heatmap"]
+    assert all(p.exists() for p in drawn.values())
     assert "## Phase map" in (cfg.report_path()).read_text()
