@@ -16,6 +16,33 @@ import numpy as np
 from .arms import arm_jobs
 from .unlearning_runs import unlearning_jobs
 
+#: The paper's proportions, beside ours in every report (its SFT size is not published: the range is a guess from
+#: typical instruction-tuning sets, said as such).
+PAPER_PROPORTIONS = {
+    "synthqa_per_sft": "≈ 6–200 (6B SynthQA; SFT not published, plausibly 0.03–1B)",
+    "sft_per_cpt": "≈ 0.0001–0.003",
+    "cpt_per_pretrain": "300B / 2T (Llama-2) ≈ 0.15",
+    "unlearn_per_cpt": "0.0033",
+    "synthqa_share": "0.02",
+}
+
+
+def proportions(r02_arms: list[dict], pretrain_tokens: int | None, cost_rows: list[dict],
+                method: str = "unlearned:bounded") -> list[dict]:
+    """The recorded run's token proportions next to the paper's: SynthQA / SFT (every SFT token, no padding — the
+    loss tokens, the replies alone, are fewer, so this ratio is a lower bound), SFT / CPT, CPT / pre-training,
+    unlearning / CPT and the SynthQA share; from notebook 02's arms and notebook 04's cost table."""
+    syn = next(a for a in r02_arms if a["arm"] == "synthetic")
+    cpt, share, sft = syn["cpt_info"]["tokens"], syn["cpt_info"]["synth_token_share"], syn["sft_info"]["tokens"]
+    unlearn = next((c["tokens"] for c in cost_rows if c["what"] == method), None)
+    rows = [("SynthQA / SFT (all SFT tokens: a lower bound)", cpt * share / sft, "synthqa_per_sft"),
+            ("SFT / CPT", sft / cpt, "sft_per_cpt"),
+            ("CPT / pre-training", cpt / pretrain_tokens if pretrain_tokens else None, "cpt_per_pretrain"),
+            (f"unlearning ({method.split(':')[-1]}) / CPT", unlearn / cpt if unlearn else None, "unlearn_per_cpt"),
+            ("SynthQA share of CPT", share, "synthqa_share")]
+    return [{"ratio": name, "here": here, "paper": PAPER_PROPORTIONS[key]} for name, here, key in rows]
+
+
 #: Parameter counts of base models the profiles name (N in 6·N·tokens).
 PARAMETERS = {"HuggingFaceTB/SmolLM2-1.7B": 1_711_376_384, "smollm2-135m-instruct": 134_515_008}
 

@@ -31,6 +31,7 @@ from ..records.results import write_json_atomic
 from ..training.runner import stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
 from ..unlearning.stage import unlearn
+from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "claim4_comparisons",
@@ -262,14 +263,14 @@ def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tok
     synthqa = sum(r["synthqa_tokens"] for r in syn) / max(len(syn), 1)
     cpt_tokens = profile.cpt.train.tokens
     sft_all = sft_tokens_per_step * step
+    paper = PAPER_PROPORTIONS
     return [
         {"ratio": "SynthQA / SFT (loss tokens)", "here": synthqa / max(loss_tokens_per_step * step, 1),
-         "paper": "≈ 6–200 (6B SynthQA; SFT not published, plausibly 0.03–1B)"},
-        {"ratio": "SFT / CPT (all SFT tokens, no padding)", "here": sft_all / cpt_tokens, "paper": "≈ 0.0001–0.003"},
-        {"ratio": "CPT / pre-training", "here": cpt_tokens / max(pretrain_tokens, 1),
-         "paper": "300B / 2T (Llama-2) ≈ 0.15"},
-        {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": "0.0033"},
-        {"ratio": "SynthQA share of CPT (headline dose)", "here": profile.cpt.synth_ratio, "paper": "0.02"},
+         "paper": paper["synthqa_per_sft"]},
+        {"ratio": "SFT / CPT (all SFT tokens, no padding)", "here": sft_all / cpt_tokens, "paper": paper["sft_per_cpt"]},
+        {"ratio": "CPT / pre-training", "here": cpt_tokens / max(pretrain_tokens, 1), "paper": paper["cpt_per_pretrain"]},
+        {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": paper["unlearn_per_cpt"]},
+        {"ratio": "SynthQA share of CPT (headline dose)", "here": profile.cpt.synth_ratio, "paper": paper["synthqa_share"]},
     ]
 
 

@@ -37,14 +37,14 @@ def write_json_atomic(path: Path, obj) -> Path:
 
 
 def git_commit() -> str:
-    """The checkout's HEAD commit (with '+dirty' when tracked files other than figures/ have uncommitted
-    changes), or 'unknown'."""
+    """The checkout's HEAD commit (with '+dirty' when tracked files other than the generated outputs — figures/ and
+    REPORT.md — have uncommitted changes), or 'unknown'."""
     try:
         root = repo_root()
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!figures"],
-                               cwd=root, capture_output=True, text=True).stdout.strip()  # regenerated figures aside
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!figures", ":!REPORT.md"],
+                               cwd=root, capture_output=True, text=True).stdout.strip()  # regenerated outputs aside
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -17,6 +17,7 @@ from ..config import COMMITTED_TRACKS, PROFILES, repo_root, shown
 from ..config import NOTEBOOKS as ALL_NOTEBOOKS
 from ..evaluation.stats import rate
 from ..experiments import claims as of
+from ..experiments import costs
 
 #: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
 NOTEBOOKS = ALL_NOTEBOOKS[:4]
@@ -44,15 +45,19 @@ INTERPRETATION = [
     "The benchmark (the paper's MMLU) is 4-option multiple choice about held-out people whose Q-A pairs were never "
     "trained on, scored by log-likelihood, in the SynthQA-shaped Q-A form and in a format-neutral form; the gap "
     "between the two forms is format, not knowledge.",
-    "HSR/SSR (the paper's FollowBench) are measured on held-out prompts with 1–5 verifiable constraints, three "
-    "phrasings per constraint type never seen in SFT; MT-Bench has no analog in the embedded default.",
+    "HSR/SSR (the paper's FollowBench) are measured on held-out prompts whose level is their number of verifiable "
+    "constraints (the `base` world: levels 1–5 of twelve types; the headline world: 1–3 of the eight format types a "
+    "1M-parameter model learns), three phrasings per constraint type never seen in SFT; MT-Bench has no analog in "
+    "the embedded default.",
     "Claim 2's 'shift' is read as the mean per-sample NLL on held-out NonSynth rising (natural text expected less); "
     "its 'narrowing' as that NLL's standard deviation falling.",
     "Seeds vary CPT data order and sampling, SFT order and unlearning; the pre-trained base is shared by every seed "
     "(as the paper's one base model). The dilution arm and the SynthQA-ratio sweep run on the first seed only "
     "(CPU budget); unlearning baselines run on the first seed, `bounded` on every seed.",
-    "A verdict's SE is the larger of the seed-spread SE and the evaluation-sampling SE (a proportion on N items): "
-    "one seed alone is never a verdict by itself.",
+    "Every arm answers the same prompts (and benchmark items, held-out texts), so a comparison is paired: per seed the "
+    "SE of the mean per-item difference, pooled over seeds, and the verdict's SE is the larger of that and the "
+    "seed-spread SE; results without per-item values fall back to the larger of the seed-spread SE and the "
+    "evaluation-sampling SE of a proportion. One seed alone is never a verdict by itself.",
 ]
 
 
@@ -323,11 +328,11 @@ def method_table(rec: dict[str, dict]) -> list[dict]:
     unlearning run (tokens, share of CPT tokens, seconds)."""
     method = default_method(rec)
     summary = arm_summary(all_evals(rec), method)
-    costs = {c["what"]: c for c in rec["04_unlearning"]["costs"]}
-    costs["dilution"] = costs.get("dilution (extra NonSynth after synthetic CPT)")  # cost_table's row name
+    by_what = {c["what"]: c for c in rec["04_unlearning"]["costs"]}
+    by_what["dilution"] = by_what.get("dilution (extra NonSynth after synthetic CPT)")  # cost_table's row name
     rows = []
     for arm, s in summary.items():
-        c = costs.get(s["recorded_arm"])
+        c = by_what.get(s["recorded_arm"])
         rows.append({"arm / method": arm, "seeds": len(s["seeds"]),
                      "benchmark Q-A": _fmt(s["benchmark_accuracy"]), "benchmark neutral": _fmt(s["benchmark_neutral"]),
                      "HSR": _fmt(s["hsr"]), "SSR": _fmt(s["ssr"]), "leakage": _fmt(s["leak_rate"]),
@@ -340,6 +345,15 @@ def method_table(rec: dict[str, dict]) -> list[dict]:
 def cost_rows(rec: dict[str, dict]) -> list[dict]:
     return [{"what": c["what"], "tokens": f"{c['tokens']:,.0f}", "share of CPT tokens": f"{c['share_of_cpt_tokens']:.2%}",
              "train seconds": f"{c['seconds']:.1f}"} for c in rec["04_unlearning"]["costs"]]
+
+
+def proportion_rows(rec: dict[str, dict]) -> list[dict]:
+    """The run's token proportions beside the paper's (`costs.proportions`), formatted for the report."""
+    r02 = rec["02_pretrain_cpt_sft"]
+    rows = costs.proportions(r02["arms"], r02["base_info"].get("tokens"), rec["04_unlearning"]["costs"],
+                             f"unlearned:{default_method(rec)}")
+    return [{"proportion": r["ratio"], "here": "–" if r["here"] is None else f"{r['here']:.3g}", "paper": r["paper"]}
+            for r in rows]
 
 
 def dose_response(rec: dict[str, dict], seed: int | None = None) -> dict[str, dict]:
@@ -448,7 +462,9 @@ def render_report(rec: dict[str, dict], res: dict, figures: dict[str, str], othe
         suite = f"IFEval on {subset}, replies up to {ecfg.get('max_new_tokens')} tokens"
         hsr, ssr = "IFEval prompt-level strict", "IFEval instruction-level strict"
     else:
-        suite = f"the held-out instruction suite ({track['sizes']['ifeval']} prompts, 1–5 verifiable constraints)"
+        levels = sorted({int(k) for e in r03["evals"] for k in e["sft"]["following"].get("per_level", {})})
+        span = f"{levels[0]}–{levels[-1]}" if levels else "1–5"
+        suite = f"the held-out instruction suite ({track['sizes']['ifeval']} prompts, {span} verifiable constraints)"
         hsr, ssr = "HSR", "SSR"
     base = track.get("base")
     base_line = "" if not base else (
@@ -465,7 +481,9 @@ arm {syn['cpt_info']['synth_token_share']:.0%} SynthQA), the identical SFT on {s
 targets.
 
 Verdict rule: "holds" when our difference has the paper's sign and exceeds 2 SE; "does not hold" when it exceeds
-2 SE with the opposite sign; otherwise "within noise". SE = max(seed-spread SE, evaluation-sampling SE).
+2 SE with the opposite sign; otherwise "within noise". SE: paired per prompt or item within each seed where the
+results record per-item values (the larger of the pooled paired SE and the seed-spread SE), else the larger of the
+seed-spread SE and the evaluation-sampling SE.
 
 ## Claims, the paper beside ours
 
@@ -498,7 +516,7 @@ prompts, from the CPT (or unlearned) model before SFT, mean over seeds.""")
 dilution arm's extra NonSynth training, or the unlearning run (forget + replay tokens), against the CPT tokens.""")
     if others:
         parts.append(f"## Beside the other tracks (verdicts)\n\n{_md_table(tracks_table(res, others))}")
-    parts.append(f"## Cost\n\n{_md_table(cost_rows(rec))}")
+    parts.append(f"## Cost\n\n{_md_table(cost_rows(rec))}\n\n{_md_table(proportion_rows(rec))}")
     parts.append("## Interpretation choices (where the paper is silent)\n\n" + "\n".join(f"- {x}" for x in notes))
     parts.append(f"## Figures\n\n{fig_links}")
     return "\n\n".join(parts) + "\n"
