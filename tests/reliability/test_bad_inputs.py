@@ -1,13 +1,14 @@
 """Every bad input ends in one clear message that names the parameter or file (and line) and says the fix, through
 the entry points a user uses: papermill (a notebook's validation cell), the `synthrepro` CLI, and the library."""
 import json
-import subprocess
-import sys
+import re
 
 import papermill as pm
 import pytest
 
-from synthrepro.config import DataConfig, TrainConfig, UnlearnConfig, get_profile, repo_root
+from synthrepro.cli import main
+from synthrepro.config import (DataConfig, TrainConfig, UnlearnConfig, get_profile, repo_root,
+                               resolve_notebook_parameters)
 from synthrepro.records.files import load_jsonl
 
 NB_DIR = repo_root() / "notebooks"
@@ -21,37 +22,41 @@ def _notebook_error(name: str, tmp_path, **params) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"SEED": "3"}, "seed must be an integer"),
-    ({"SEED": 1.5}, "seed must be an integer"),
-    ({"N_PEOPLE": True}, "n_people must be an integer"),
-    ({"QA_GENERATOR": "model_based", "QA_MODEL_PATH": "/nonexistent/model"}, "qa_model_path"),
-    ({"CUSTOM_NONSYNTH_JSONL": "/"}, "is a folder"),
+#: Bad notebook parameters and the message each must give. A notebook's validation cell calls
+#: `resolve_notebook_parameters` with its parameters, so these are checked in this interpreter; one case per notebook
+#: also goes through papermill (below), to show the cell stops there.
+BAD_PARAMETERS = [
+    ("01_data_synthesis", {"SEED": "3"}, "seed must be an integer"),
+    ("01_data_synthesis", {"SEED": 1.5}, "seed must be an integer"),
+    ("01_data_synthesis", {"N_PEOPLE": True}, "n_people must be an integer"),
+    ("01_data_synthesis", {"QA_GENERATOR": "model_based", "QA_MODEL_PATH": "/nonexistent/model"}, "qa_model_path"),
+    ("02_pretrain_cpt_sft", {"SFT_STEPS": True}, "max_steps must be an integer"),
+    ("02_pretrain_cpt_sft", {"CPT_STEPS": 5_000_000}, "lower max_steps, batch_size or block_size"),
+    ("02_pretrain_cpt_sft", {"CPT_STEPS": 10**9}, "max_steps must be an integer in [1, 10,000,000]"),
+    ("04_unlearning", {"GAMMA": "big"}, "gamma must be a finite number"),
+    ("04_unlearning", {"GAMMA": float("nan")}, "gamma must be a finite number"),
+    ("04_unlearning", {"GAMMA": -1.0}, "gamma must be > 0"),
+    ("04_unlearning", {"BUDGET_FRACTION": 2}, "budget_fraction must be in (0, 1]"),
+]
+
+
+@pytest.mark.parametrize("notebook,params,message", BAD_PARAMETERS)
+def test_bad_notebook_parameters_say_the_fix(notebook, params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        resolve_notebook_parameters(notebook, {"PROFILE": "smoke", **params})
+
+
+@pytest.mark.parametrize("notebook,params,message", [
+    ("01_data_synthesis", {"CUSTOM_NONSYNTH_JSONL": "/"}, "is a folder"),  # checked by the notebook's own cell
+    ("01_data_synthesis", {"SEED": "3"}, "seed must be an integer"),
+    ("02_pretrain_cpt_sft", {"CPT_STEPS": 10**9}, "max_steps must be an integer in [1, 10,000,000]"),
+    ("04_unlearning", {"GAMMA": -1.0}, "gamma must be > 0"),
 ])
-def test_notebook_01_rejects_bad_values_before_writing_anything(tmp_path, params, message):
-    before = set((get_profile("smoke").run_dir() / "data").glob("*")) if (get_profile("smoke").run_dir() / "data").exists() else set()
-    assert message in _notebook_error("01_data_synthesis", tmp_path, **params)
-    after = set((get_profile("smoke").run_dir() / "data").glob("*")) if (get_profile("smoke").run_dir() / "data").exists() else set()
-    assert after == before  # nothing half-written
-
-
-@pytest.mark.parametrize("params,message", [
-    ({"GAMMA": "big"}, "gamma must be a finite number"),
-    ({"GAMMA": float("nan")}, "gamma must be a finite number"),
-    ({"GAMMA": -1.0}, "gamma must be > 0"),
-    ({"BUDGET_FRACTION": 2}, "budget_fraction must be in (0, 1]"),
-])
-def test_notebook_04_rejects_bad_values(tmp_path, params, message):
-    assert message in _notebook_error("04_unlearning", tmp_path, **params)
-
-
-@pytest.mark.parametrize("params,message", [
-    ({"SFT_STEPS": True}, "max_steps must be an integer"),
-    ({"CPT_STEPS": 5_000_000}, "lower max_steps, batch_size or block_size"),
-    ({"CPT_STEPS": 10**9}, "max_steps must be an integer in [1, 10,000,000]"),
-])
-def test_notebook_02_rejects_bad_values(tmp_path, params, message):
-    assert message in _notebook_error("02_pretrain_cpt_sft", tmp_path, **params)
+def test_notebooks_stop_in_their_validation_cell_before_writing_anything(tmp_path, notebook, params, message):
+    data = get_profile("smoke").run_dir() / "data"
+    before = set(data.glob("*")) if data.exists() else set()
+    assert message in _notebook_error(notebook, tmp_path, **params)
+    assert (set(data.glob("*")) if data.exists() else set()) == before  # nothing half-written
 
 
 def test_configs_reject_bad_types_and_bounds():
@@ -94,9 +99,10 @@ def test_missing_checkpoint_says_so(tmp_path):
     (["pipeline", "--profile", "smoke", "--only"], "names no notebook"),
     (["train", "--profile", "smoke", "--seed", str(2**40)], "--seed must be in"),
 ])
-def test_cli_errors(args, message):
-    res = subprocess.run([sys.executable, "-m", "synthrepro", *args], capture_output=True, text=True)
-    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+def test_cli_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as stop:  # `cli.main`, what the console script runs (see test_cli.py)
+        main(args)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_a_notebook_refuses_upstream_results_of_another_profile_version(tmp_path, monkeypatch):

@@ -17,8 +17,35 @@ def run_notebook(name: str, tmp_path, profile: str = "smoke", **params) -> dict:
     return json.loads((get_profile(profile).run_dir() / f"{name}.json").read_text())
 
 
-def test_01_data_synthesis(tmp_path):
-    res = run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+# The smoke chain 01 → 04 runs once per module (each notebook once, in order; each test asserts on its record):
+# running the chain again for every test cost four 01s, three 02s and two 03s.
+@pytest.fixture(scope="module")
+def chain_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("smoke_chain")
+
+
+@pytest.fixture(scope="module")
+def r01(chain_dir):
+    return run_notebook("01_data_synthesis", chain_dir, MAP_SAMPLES=60)
+
+
+@pytest.fixture(scope="module")
+def r02(r01, chain_dir):
+    return run_notebook("02_pretrain_cpt_sft", chain_dir)
+
+
+@pytest.fixture(scope="module")
+def r03(r02, chain_dir):
+    return run_notebook("03_overfitting_analysis", chain_dir, MAP_SAMPLES=30)
+
+
+@pytest.fixture(scope="module")
+def r04(r03, chain_dir):
+    return run_notebook("04_unlearning", chain_dir, GAMMA_SWEEP=[1.0])
+
+
+def test_01_data_synthesis(r01):
+    res = r01
     splits = res["manifest"]["splits"]
     assert res["profile"] == "smoke"
     assert all(splits[s]["rows"] > 0 for s in ("nonsynth", "synthqa", "sft", "ifeval", "benchmark"))
@@ -34,9 +61,8 @@ def test_01_rejects_unknown_parameter(tmp_path):
         run_notebook("01_data_synthesis", tmp_path, N_PEEPLE=5)
 
 
-def test_02_pretrain_cpt_sft(tmp_path):
-    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
-    res = run_notebook("02_pretrain_cpt_sft", tmp_path)
+def test_02_pretrain_cpt_sft(r02):
+    res = r02
     cfg = get_profile("smoke")
     assert {r["arm"] for r in res["arms"]} == {"reference", "synthetic", "dilution", "synthetic@0.5"}
     for row in res["arms"]:
@@ -48,16 +74,13 @@ def test_02_pretrain_cpt_sft(tmp_path):
         assert (repo_root() / path).exists()
 
 
-def test_02_rejects_bad_ratio(tmp_path):
-    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
+def test_02_rejects_bad_ratio(r01, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="SYNTH_RATIO"):
         run_notebook("02_pretrain_cpt_sft", tmp_path, SYNTH_RATIO=-0.2)
 
 
-def test_03_overfitting_analysis(tmp_path):
-    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
-    run_notebook("02_pretrain_cpt_sft", tmp_path)
-    res = run_notebook("03_overfitting_analysis", tmp_path, MAP_SAMPLES=30)
+def test_03_overfitting_analysis(r03):
+    res = r03
     arms = {e["arm"] for e in res["evals"]}
     assert arms == {"reference", "synthetic", "dilution", "synthetic@0.5"}
     for e in res["evals"]:
@@ -73,11 +96,8 @@ def test_03_overfitting_analysis(tmp_path):
         assert (repo_root() / path).exists()
 
 
-def test_04_unlearning(tmp_path):
-    run_notebook("01_data_synthesis", tmp_path, MAP_SAMPLES=60)
-    run_notebook("02_pretrain_cpt_sft", tmp_path)
-    run_notebook("03_overfitting_analysis", tmp_path, MAP_SAMPLES=30)
-    res = run_notebook("04_unlearning", tmp_path, GAMMA_SWEEP=[1.0])
+def test_04_unlearning(r04):
+    res = r04
     arms = {e["arm"] for e in res["evals"]}
     assert arms == {f"unlearned:{m}" for m in ("bounded", "ga", "grad_diff", "npo", "simnpo")}
     assert res["claim4"]["summary"]["claim4"] in ("holds", "does not hold", "within noise")
