@@ -4,6 +4,7 @@ Q-A leakage rate in replies. Uses the library's stages unchanged. Writes JSON to
 runs/pretrained_probe.json).
 
     .venv/bin/python benchmarks/pretrained_probe.py --steps 24 --prompts 48
+    .venv/bin/python benchmarks/pretrained_probe.py --arms synthetic --steps 48 --lr 2e-4 --prompts 32   # a dose pilot
 """
 import argparse
 import json
@@ -22,6 +23,9 @@ parser.add_argument("--batch", type=int, default=8)
 parser.add_argument("--block", type=int, default=128)
 parser.add_argument("--ratio", type=float, default=0.5)
 parser.add_argument("--separator", default="<|endoftext|>")
+parser.add_argument("--lr", type=float, default=3e-5)
+parser.add_argument("--arms", nargs="+", default=["base", "reference", "synthetic"],
+                    choices=["base", "reference", "synthetic"])
 parser.add_argument("--prompts", type=int, default=48)
 parser.add_argument("--max-new-tokens", type=int, default=192)
 parser.add_argument("--out", default=str(repo_root() / "runs" / "pretrained_probe.json"))
@@ -30,11 +34,11 @@ args = parser.parse_args()
 run_dir = repo_root() / "runs" / "pretrained_probe"
 data_dir, _, _ = ensure_world(get_profile("smoke").data, run_dir)  # 100 people: biographies and Q-A pairs
 base = pretrained.ensure_checkpoint()
-tcfg = TrainConfig(max_steps=args.steps, batch_size=args.batch, block_size=args.block, lr=3e-5, warmup_steps=2,
+tcfg = TrainConfig(max_steps=args.steps, batch_size=args.batch, block_size=args.block, lr=args.lr, warmup_steps=2,
                    save_steps=args.steps, log_steps=4)
 cfg = CPTConfig(synth_ratio=args.ratio, separator=args.separator, train=tcfg)
 out = {"args": vars(args), "arms": {}}
-for arm, path in (("base", base), ("reference", None), ("synthetic", None)):
+for arm, path in ((a, base if a == "base" else None) for a in args.arms):
     t0 = time.perf_counter()
     path = path or cpt(arm, base, data_dir, run_dir, cfg, seed=0)
     info = stage_info(path.parent) if arm != "base" else {}

@@ -93,3 +93,17 @@ def test_track_of_a_recording(rec):
     other = copy.deepcopy(rec)
     other["01_data_synthesis"]["profile"] = "pretrained"
     assert report.track_of(other) == "pretrained"
+
+
+def test_the_report_states_the_runs_proportions_beside_the_papers(rec):
+    rows = {r["ratio"]: r for r in report.costs.proportions(
+        rec["02_pretrain_cpt_sft"]["arms"], rec["02_pretrain_cpt_sft"]["base_info"].get("tokens"),
+        rec["04_unlearning"]["costs"])}
+    syn = next(a for a in rec["02_pretrain_cpt_sft"]["arms"] if a["arm"] == "synthetic")
+    cpt, share, sft = syn["cpt_info"]["tokens"], syn["cpt_info"]["synth_token_share"], syn["sft_info"]["tokens"]
+    assert rows["SynthQA / SFT (all SFT tokens: a lower bound)"]["here"] == pytest.approx(cpt * share / sft)
+    assert rows["SFT / CPT"]["here"] == pytest.approx(sft / cpt)
+    assert rows["unlearning (bounded) / CPT"]["here"] == pytest.approx(0.49268, rel=1e-3)
+    assert all(r["paper"] for r in rows.values())
+    text = report.render_report(rec, report.results_json(rec, "smoke"), {})
+    assert "| proportion | here | paper |" in text and "SFT / CPT" in text
