@@ -9,10 +9,11 @@ Needs notebook 02's checkpoints for the profile (`make repro` or notebook 02 fir
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
-from synthrepro.config import resolve_path
+from synthrepro.config import get_profile, resolve_path
 from synthrepro.models import generation as ev
 from synthrepro.records import results
 from synthrepro.data import load_world
@@ -29,8 +30,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--profile", default="default")
     ap.add_argument("--prompts", type=int, default=64)
-    ap.add_argument("--max-new-tokens", type=int, default=80)
+    ap.add_argument("--max-new-tokens", type=int, default=None, help="default: the profile's eval.max_new_tokens")
     a = ap.parse_args()
+    ecfg = get_profile(a.profile).eval
+    ecfg = dataclasses.replace(ecfg, max_new_tokens=a.max_new_tokens or ecfg.max_new_tokens)
+    a.max_new_tokens = ecfg.max_new_tokens
     r02 = results.load(a.profile, "02_pretrain_cpt_sft")
     ds, _ = load_world(resolve_path(r02["data_dir"]))
     arm = r02["arms"][0]
@@ -49,7 +53,7 @@ def main():
     out["speedup"] = out["batched_new_tokens_per_s"] / out["one_at_a_time_new_tokens_per_s"]
     out["same_text"] = sum(x == y for x, y in zip(batched, single)) / len(prompts)
     t0 = time.perf_counter()
-    evaluate_arm(arm, ds, a.max_new_tokens, curve=False)
+    evaluate_arm(arm, ds, ecfg, curve=False)
     out["evaluate_one_arm_s"] = time.perf_counter() - t0
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}, indent=2))
 
