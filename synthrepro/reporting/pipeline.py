@@ -76,7 +76,8 @@ def _final_lines(text: str) -> str:
 def publish(profile: str = "default") -> list[Path]:
     """Copy the executed notebooks of `profile` into notebooks/ so that readers see every table and figure inline:
     the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
-    nbval re-runs them at the smoke size) and progress-bar streams are reduced to their final state."""
+    nbval re-runs them at the smoke size), progress-bar streams are reduced to their final state and consecutive
+    outputs of one stream are merged into one block."""
     src = get_profile(profile).run_dir() / "notebooks"
     done = []
     names = [*(NOTEBOOKS if any((src / f"{n}.ipynb").exists() for n in NOTEBOOKS) else ()),
@@ -92,9 +93,16 @@ def publish(profile: str = "default") -> list[Path]:
             if key in paths:
                 paths[key] = f"notebooks/{name}.ipynb"
         for cell in nb.cells:
+            merged = []
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "stream":
                     out["text"] = _final_lines(out["text"])
+                    if merged and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == out["name"]:
+                        merged[-1]["text"] += out["text"]  # one block per stream, as Jupyter shows it
+                        continue
+                merged.append(out)
+            if "outputs" in cell:
+                cell["outputs"] = merged
         dest = repo_root() / "notebooks" / path.name
         nbformat.write(nb, dest)
         done.append(dest)
