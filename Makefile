@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro phase-map repro-pretrained repro-pretrained-verdicts test lab clean-runs
+.PHONY: setup repro phase-map pretrained-phase repro-pretrained repro-pretrained-verdicts test lab clean-runs
 
 setup: $(STAMP)
 
@@ -30,6 +30,12 @@ repro: setup
 # diverse-format control and claim 4 at the cell a pre-registered rule picks; figures to figures/phase/.
 phase-map: setup
 	$(VENV)/bin/synthrepro pipeline --profile phase --only 06_phase_map
+
+# The pretrained witness (notebook 06, profile `pretrained_phase`): SmolLM2 with the Q-A habit installed (dose chosen
+# by leakage before SFT), reference vs synthetic along a short SFT on 200 fixed IFEval prompts, 3 seeds, paired;
+# claim 4 at the rule's cell; figures, JSON and the executed notebook to figures/pretrained_phase/.
+pretrained-phase: setup
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --only 06_phase_map --publish
 
 # The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
 repro-pretrained: setup

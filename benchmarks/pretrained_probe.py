@@ -28,6 +28,7 @@ parser.add_argument("--arms", nargs="+", default=["base", "reference", "syntheti
                     choices=["base", "reference", "synthetic"])
 parser.add_argument("--prompts", type=int, default=48)
 parser.add_argument("--max-new-tokens", type=int, default=192)
+parser.add_argument("--gen-batch", type=int, default=32, help="prompts generated together (batched, KV cache)")
 parser.add_argument("--out", default=str(repo_root() / "runs" / "pretrained_probe.json"))
 args = parser.parse_args()
 
@@ -42,7 +43,8 @@ for arm, path in ((a, base if a == "base" else None) for a in args.arms):
     t0 = time.perf_counter()
     path = path or cpt(arm, base, data_dir, run_dir, cfg, seed=0)
     info = stage_info(path.parent) if arm != "base" else {}
-    res = evaluate_ifeval(path, n_prompts=args.prompts, max_new_tokens=args.max_new_tokens)
+    res = evaluate_ifeval(path, n_prompts=args.prompts, max_new_tokens=args.max_new_tokens,
+                          batch_size=args.gen_batch)
     out["arms"][arm] = {"cpt_tokens": info.get("tokens"), "cpt_tokens_per_s": info.get("tokens_per_s"),
                         "synth_token_share": info.get("synth_token_share"), "seconds": round(time.perf_counter() - t0),
                         **{k: res[k] for k in ("prompt_strict", "prompt_loose", "instruction_strict",

@@ -401,7 +401,7 @@ class Profile:
 
 
 #: Profiles (besides `default`) whose figures and report section are committed.
-COMMITTED_TRACKS = ("pretrained", "phase")
+COMMITTED_TRACKS = ("pretrained", "phase", "pretrained_phase")
 
 
 def check_methods(v) -> None:

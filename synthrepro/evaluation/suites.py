@@ -24,7 +24,7 @@ from ..data.shipped import load_ifeval_prompts
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
 from .ifeval import score as ifeval_score
-from .following import instruction_metrics, per_prompt_following, summarise_following
+from .following import instruction_metrics, per_prompt_following, prompt_outcomes, summarise_following
 
 
 @dataclass
@@ -51,6 +51,10 @@ class WorldSuite(Suite):
         per = per_prompt_following(self.rows, responses)
         return {**summarise_following(per),
                 "per_prompt": [{"strict": p["strict"], "loose": p["loose"], "leak": p["leak"]["any"]} for p in per]}
+
+    def outcomes(self, responses: list[str]) -> dict[str, list]:
+        """One value per prompt, for paired comparisons (`following.prompt_outcomes`): hard, soft, leak, level."""
+        return prompt_outcomes(self.rows, responses)
 
 
 @dataclass
@@ -81,6 +85,16 @@ class IFEvalSuite(Suite):
                 "ifeval": {k: s[k] for k in ("prompt_strict", "prompt_loose", "instruction_strict",
                                              "instruction_loose", "leak_rate")},
                 "per_prompt": s["per_prompt"]}
+
+    def outcomes(self, responses: list[str]) -> dict[str, list]:
+        """One value per prompt, shaped like the world suite's: `hard` (prompt-level strict: every instruction
+        followed), `soft` (the share of instructions followed, strict), `leak` (a `Question:`/`Answer:` line) and
+        `level` (the first instruction's group, e.g. "keywords")."""
+        per = ifeval_score(self.rows, responses)["per_prompt"]
+        return {"hard": [int(all(p["strict"])) for p in per],
+                "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per],
+                "leak": [int(p["leak"]) for p in per],
+                "level": [r["instruction_id_list"][0].split(":")[0] for r in self.rows]}
 
 
 def make_suite(ecfg: EvalConfig, ds=None, n: int | None = None):

@@ -20,24 +20,23 @@ from pathlib import Path
 
 from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, resolve_path, shown
 from ..data.build import load_world
-from ..evaluation.following import prompt_outcomes
 from ..evaluation.stats import paired_effect, verdict
 from ..evaluation.suites import make_suite
 from ..models.generation import generate
 from ..models.loading import generation_model, load_model
-from ..models.tokenizer import chat_texts, load_tokenizer
+from ..models.tokenizer import load_tokenizer
 from ..records.progress import progress
 from ..records.results import write_json_atomic
+from ..training.packing import sft_example
 from ..training.runner import stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
 from ..unlearning.stage import unlearn
 from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
-__all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell", "claim4_comparisons",
-           "comparisons",
-           "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "token_ratios", "unpack_outcomes",
-           "run_claim4", "sft_tokens", "train_and_evaluate"]
+__all__ = ["CLAIM4_CELL_RULE", "LEAKED_KEPT", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
+           "claim4_comparisons", "comparisons", "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "run_claim4",
+           "sft_tokens", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
 
 
 def arm_label(arm: str, ratio: float) -> str:
@@ -58,6 +57,10 @@ def phase_jobs(profile) -> list[tuple[str, int, float]]:
     return jobs
 
 
+#: How many leaked replies an evaluation keeps (with their prompts and checker verdicts) for the record.
+LEAKED_KEPT = 12
+
+
 def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
     """What an evaluation depends on: the checkpoint's stage record (which holds every weight file's sha256) and
     leaf, the prompts, and the generation settings."""
@@ -70,9 +73,10 @@ def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
 
 
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
-    """One outcome per prompt of `suite` (`prompt_outcomes`: hard, soft, leak, level) and the first replies, for the
-    checkpoint at `path`; kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained
-    checkpoint never does)."""
+    """One outcome per prompt of `suite` (`suite.outcomes`: hard, soft, leak, level), the first replies and every
+    leaked reply (up to `LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint at `path`;
+    kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained checkpoint never
+    does)."""
     cache = Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json"
     if cache.exists():
         return json.loads(cache.read_text())
@@ -83,21 +87,23 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
     responses = [""] * len(order)
     for i, r in zip(order, replies):
         responses[i] = r
-    out = {**prompt_outcomes(suite.rows, responses), "replies": responses[:8]}
+    out = {**suite.outcomes(responses), "replies": responses[:8]}
+    out["leaked"] = [{"prompt_index": i, "prompt": suite.prompts[i], "reply": responses[i], "hard": out["hard"][i],
+                      "soft": out["soft"][i]} for i in range(len(responses)) if out["leak"][i]][:LEAKED_KEPT]
     write_json_atomic(cache, out)
     return out
 
 
-def sft_tokens(tok, ds, steps: int, batch_size: int) -> tuple[int, int]:
+def sft_tokens(tok, ds, steps: int, batch_size: int, block_size: int | None = None) -> tuple[int, int]:
     """(SFT tokens that carry loss — the replies and their turn ends —, all SFT tokens — chat-formatted prompt and
     reply, no padding) in `steps` steps of `batch_size` examples: mean lengths over the SFT split (its first 2,000
-    rows) times the examples seen."""
+    rows) times the examples seen; each example cut at `block_size` as training cuts it (`sft_example`; None: whole)."""
     rows = ds["sft"]
     n = min(len(rows), 2000)
-    pairs = [chat_texts(tok, rows[i]["prompt"], rows[i]["response"]) for i in range(n)]
-    lengths = [len(x) for x in tok([p + r for p, r in pairs], add_special_tokens=False)["input_ids"]]
-    replies = [len(x) for x in tok([r for _, r in pairs], add_special_tokens=False)["input_ids"]]
-    return round(sum(replies) / n * steps * batch_size), round(sum(lengths) / n * steps * batch_size)
+    examples = [sft_example(tok, rows[i]["prompt"], rows[i]["response"], block_size or 10**9) for i in range(n)]
+    loss = sum(sum(1 for x in e["labels"] if x != -100) for e in examples)
+    total = sum(len(e["input_ids"]) for e in examples)
+    return round(loss / n * steps * batch_size), round(total / n * steps * batch_size)
 
 
 def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
@@ -244,7 +250,7 @@ def pack_outcomes(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         packed = {s: {k: "".join(str(int(x)) for x in o[k]) for k in ("hard", "leak")} | {"replies": o["replies"]}
-                  for s, o in r["outcomes"].items()}
+                  | ({"leaked": o["leaked"]} if "leaked" in o else {}) for s, o in r["outcomes"].items()}
         out.append({**r, "outcomes": packed})
     return out
 
@@ -257,8 +263,8 @@ def unpack_outcomes(rows: list[dict]) -> list[dict]:
 
 def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tokens_per_step: float,
                  pretrain_tokens: int, step: int) -> list[dict]:
-    """The headline cell's proportions next to the paper's: SynthQA/SFT (loss tokens), SFT/CPT, CPT/pre-training,
-    unlearning/CPT."""
+    """The headline cell's proportions next to the paper's: SynthQA/SFT (loss tokens), SFT/CPT, CPT/pre-training
+    (None when the base model was not pre-trained here), unlearning/CPT."""
     syn = [r for r in rows if r["label"] == arm_label("synthetic", profile.cpt.synth_ratio)]
     synthqa = sum(r["synthqa_tokens"] for r in syn) / max(len(syn), 1)
     cpt_tokens = profile.cpt.train.tokens
@@ -268,7 +274,8 @@ def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tok
         {"ratio": "SynthQA / SFT (loss tokens)", "here": synthqa / max(loss_tokens_per_step * step, 1),
          "paper": paper["synthqa_per_sft"]},
         {"ratio": "SFT / CPT (all SFT tokens, no padding)", "here": sft_all / cpt_tokens, "paper": paper["sft_per_cpt"]},
-        {"ratio": "CPT / pre-training", "here": cpt_tokens / max(pretrain_tokens, 1), "paper": paper["cpt_per_pretrain"]},
+        {"ratio": "CPT / pre-training", "here": cpt_tokens / pretrain_tokens if pretrain_tokens else None,
+         "paper": paper["cpt_per_pretrain"]},
         {"ratio": "unlearning / CPT", "here": profile.unlearn.budget_fraction, "paper": paper["unlearn_per_cpt"]},
         {"ratio": "SynthQA share of CPT (headline dose)", "here": profile.cpt.synth_ratio, "paper": paper["synthqa_share"]},
     ]

@@ -17,6 +17,58 @@ def recorded_map(profile_name: str) -> Path | None:
     return path if path is not None and path.exists() else None
 
 
+def section_name(profile_name: str) -> str:
+    """The REPORT.md section notebook 06 writes for a profile: "phase" for the world's map (and its smoke size), the
+    profile's own name otherwise (`pretrained_phase`: the pretrained witness)."""
+    return "phase" if profile_name in ("phase", "phase_smoke") else profile_name
+
+
+#: How the pretrained witness's design was chosen (recorded with its map; the rule's pilots are in the issue notes).
+WITNESS_CHOSEN_BY = ("one criterion fixed before the pilots ran: the smallest CPT learning rate (of 5e-5 / 1e-4 / "
+                     "2e-4 at 48 steps × 8 × 128 tokens, 50 % SynthQA) whose synthetic arm writes Q-A shaped replies "
+                     "to ≥ 8 of the 32 fixed probe prompts before SFT; the SFT's length by SynthQA/SFT ≥ 5 on loss "
+                     "tokens at its last step; never an IFEval gap")
+
+
+def design_record(cfg, base_info: dict, head_step: int) -> dict:
+    """The design notebook 06 records and REPORT.md states: the headline cell, a one-line summary of the world or
+    of the given base model's run, how the prompts were drawn and how the design was chosen."""
+    d, c, f = cfg.data, cfg.cpt, cfg.sft.train
+    out = {"eval_levels": list(d.eval_levels), "headline_ratio": c.synth_ratio, "headline_step": head_step}
+    if cfg.base_model is None:
+        return {**out, "summary": (
+            f"{base_info.get('parameters', 0):,}-parameter model pre-trained on {base_info.get('tokens') or 0:,} "
+            f"tokens (biographies + {d.pretrain_instructions:,} chat-formatted instructions); constraints "
+            f"{list(d.constraint_types or ['all'])}; SynthQA topic {d.synthqa_topic}; CPT {c.train.tokens:,} tokens "
+            f"per arm; SFT {f.max_steps} steps × {f.batch_size} examples.")}
+    e = cfg.eval
+    n = "all 541" if e.ifeval_prompts is None else f"a seeded subset of {e.ifeval_prompts}"
+    return {**out, "prompts": f"IFEval, {n} prompts, greedy replies ≤ {e.max_new_tokens} tokens",
+            "competence": "IFEval prompt-level strict accuracy", "chosen_by": WITNESS_CHOSEN_BY,
+            "summary": (f"{base_info.get('source')} ({base_info.get('parameters', 0):,} parameters, not trained here); "
+                        f"CPT {c.train.tokens:,} tokens per arm ({c.train.max_steps} steps × {c.train.batch_size} × "
+                        f"{c.train.block_size}) at lr {c.train.lr:g} on {d.n_people} people's biographies, the "
+                        f"synthetic arm {c.synth_ratio:.0%} {d.qa_generator.replace('_', '-')} "
+                        f"`Question: … Answer: …` pairs separated by "
+                        f"`{c.separator}`; SFT {f.max_steps} steps × {f.batch_size} {d.sft_source} rows (≤ "
+                        f"{f.block_size} tokens) at lr {f.lr:g}; unlearning at lr {cfg.unlearn.train.lr:g} on "
+                        f"{cfg.unlearn.budget_fraction:.0%} of the CPT tokens.")}
+
+
+def leaked_examples(rows: list[dict], step: int, n: int = 4, width: int = 300) -> list[dict]:
+    """Up to `n` leaked replies at SFT `step` (one per arm and seed first), each with its arm, seed, step, prompt, the
+    reply cut at `width` characters, and what the checkers said (`hard`: every instruction followed; `soft`: the share
+    followed) — a leak the checkers pass is a finding of its own."""
+    out, seen = [], set()
+    for r in rows:
+        for e in r["outcomes"].get(str(step), {}).get("leaked", []):
+            key = (r["label"], r["seed"])
+            out.append((key in seen, {"arm": r["label"], "seed": r["seed"], "step": step, "prompt": e["prompt"][:width],
+                                      "reply": e["reply"][:width], "hard": e["hard"], "soft": e["soft"]}))
+            seen.add(key)
+    return [e for _, e in sorted(out, key=lambda t: t[0])][:n]
+
+
 def _fmt(x: float) -> str:
     return f"{x:+.3f}"
 
@@ -71,10 +123,16 @@ def leak_sentence(table: list[dict]) -> str:
            f"(reference {ref:.2f} before SFT)."
 
 
+def _cell(text: str, width: int = 160) -> str:
+    """Text fit for one markdown table cell: one line, pipes escaped, cut at `width` characters."""
+    one = " ".join(text.split()).replace("|", "\\|")
+    return one if len(one) <= width else one[:width - 1] + "…"
+
+
 def _table_md(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
     head = "| " + " | ".join(c[1] for c in cols) + " |\n|" + "---|" * len(cols) + "\n"
-    body = "".join("| " + " | ".join(format(r[c[0]], c[2]) if c[2] else str(r[c[0]]) for c in cols) + " |\n"
-                   for r in rows)
+    body = "".join("| " + " | ".join("–" if r[c[0]] is None else format(r[c[0]], c[2]) if c[2] else str(r[c[0]])
+                                     for c in cols) + " |\n" for r in rows)
     return head + body
 
 
@@ -82,21 +140,22 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
     """REPORT.md's phase-map section from notebook 06's record: the design, the ratio table, the heatmap, the cells,
     the diverse-format control, the claim-4 cell (rule, choice, verdicts) and the commit."""
     table, cfg = rec["table"], rec["design"]
+    prompts = cfg.get("prompts") or f"held-out people and phrasings, levels {cfg['eval_levels']}"
+    competence = cfg.get("competence") or f"levels {cfg['eval_levels']}; the issue asks ≥ 0.4"
+    chosen_by = cfg.get("chosen_by") or "the reference arm's competence and the paper's proportions"
     lines = [
         f"## Phase map: where does pattern overfitting live? (notebook 06, profile `{rec['profile']}`)",
         "",
         f"Recorded by commit `{rec['commit'][:7]}`; {rec['n_seeds']} seeds; {rec['n_prompts']} fixed prompts "
-        f"(held-out people and phrasings, levels {cfg['eval_levels']}). This run took {rec['seconds'] / 60:.1f} min "
+        f"({prompts}). This run took {rec['seconds'] / 60:.1f} min "
         f"of wall time ({rec['reused_arms']} of {rec['n_arms']} arms' CPT and SFT reused from an earlier run of the "
         f"same configuration; CPT + SFT training time of the arms: {rec['train_seconds'] / 60:.1f} min). Δ HSR = synthetic − reference of the same seed on the same prompts (paired per prompt, combined "
         "over seeds; SE = the larger of the seed-spread and the pooled paired SE). A cell passes when |Δ| > 2 SE; "
         "its MDE is 2 SE.",
         "",
-        f"**Design** (chosen by the reference arm's competence and the paper's proportions, before any gap was "
-        f"seen): {cfg['summary']}",
+        f"**Design** (chosen by {chosen_by}, before any gap was seen): {cfg['summary']}",
         "",
-        f"**Reference arm competence**: HSR after SFT {rec['reference_hsr']:.3f} (levels {cfg['eval_levels']}; the "
-        "issue asks ≥ 0.4).",
+        f"**Reference arm competence**: HSR after SFT {rec['reference_hsr']:.3f} ({competence}).",
         "",
         "**Proportions at the headline cell** (SynthQA share "
         f"{cfg['headline_ratio']:g}, SFT step {cfg['headline_step']}):",
@@ -122,6 +181,13 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
                                              ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"),
                                              ("verdict_hsr", "verdict", ""), ("delta_leak", "Δ leak", "+.3f"),
                                              ("se_leak", "SE", ".3f")]), ""]
+    if rec.get("leaked"):
+        lines += ["**Leaked replies and what the checkers said** (a reply with a `Question:`/`Answer:` line; `hard` = "
+                  "every instruction followed, `soft` = the share followed):", "",
+                  _table_md([{**e, "prompt": _cell(e["prompt"]), "reply": _cell(e["reply"])} for e in rec["leaked"]],
+                            [("arm", "arm", ""), ("seed", "seed", ""), ("step", "SFT step", ""),
+                             ("prompt", "prompt", ""), ("reply", "reply", ""), ("hard", "hard", ""),
+                             ("soft", "soft", ".2f")]), ""]
     c4 = rec.get("claim4")
     if c4:
         lines += [f"**Claim 4 at the chosen cell.** Rule (fixed in `config.CLAIM4_CELL_RULE` before the run): "
@@ -133,5 +199,5 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
                                                 ("verdict_hsr", "b > a (2 SE)", ""), ("leak_a", "leak a", ".3f"),
                                                 ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")]),
                   ""]
-    lines += [f"Executed notebook: `notebooks/06_phase_map.ipynb`; data: `{rec['json']}`."]
+    lines += [f"Executed notebook: `{rec.get('notebook', 'notebooks/06_phase_map.ipynb')}`; data: `{rec['json']}`."]
     return "\n".join(lines)

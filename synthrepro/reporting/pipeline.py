@@ -73,9 +73,18 @@ def _final_lines(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def publish_dir(profile: str) -> Path:
+    """Where `publish` puts a profile's executed notebooks: notebooks/ for the world track (`default`, and `phase`
+    for notebook 06), else beside the profile's committed figures (figures/<profile>/notebooks/), which nbval
+    does not re-run."""
+    if profile in ("default", "phase"):
+        return repo_root() / "notebooks"
+    return get_profile(profile).figures_dir() / "notebooks"
+
+
 def publish(profile: str = "default") -> list[Path]:
-    """Copy the executed notebooks of `profile` into notebooks/ so that readers see every table and figure inline:
-    the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
+    """Copy the executed notebooks of `profile` into `publish_dir(profile)` so that readers see every table and figure
+    inline: the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
     nbval re-runs them at the smoke size), progress-bar streams are reduced to their final state and consecutive
     outputs of one stream are merged into one block."""
     src = get_profile(profile).run_dir() / "notebooks"
@@ -91,7 +100,7 @@ def publish(profile: str = "default") -> list[Path]:
         paths = nb.metadata.get("papermill", {})
         for key in ("input_path", "output_path"):  # no machine's folder names in committed notebooks
             if key in paths:
-                paths[key] = f"notebooks/{name}.ipynb"
+                paths[key] = os.path.relpath(publish_dir(profile) / f"{name}.ipynb", repo_root())
         for cell in nb.cells:
             merged = []
             for out in cell.get("outputs", []):
@@ -103,7 +112,8 @@ def publish(profile: str = "default") -> list[Path]:
                 merged.append(out)
             if "outputs" in cell:
                 cell["outputs"] = merged
-        dest = repo_root() / "notebooks" / path.name
+        dest = publish_dir(profile) / path.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, dest)
         done.append(dest)
     return done

@@ -115,3 +115,58 @@ def test_06_phase_map_notebook(tmp_path):
     assert sorted(drawn) == ["delta_vs_ratio", "heatmap", "hsr_curves", "leak_curves", "leak_heatmap"]
     assert all(p.exists() for p in drawn.values())
     assert "## Phase map" in (cfg.report_path()).read_text()
+
+
+def test_ifeval_outcomes_are_shaped_like_the_world_suites():
+    """On the pretrained witness the map pairs IFEval outcomes: hard = every instruction followed (strict), soft = the
+    share followed, leak = a Question:/Answer: line, level = the first instruction's group."""
+    from synthrepro.evaluation.suites import IFEvalSuite
+    rows = [{"key": 1, "prompt": "a", "instruction_id_list": ["punctuation:no_comma", "change_case:english_capital"],
+             "kwargs": [{}, {}]},
+            {"key": 2, "prompt": "b", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}]
+    out = IFEvalSuite(rows).outcomes(["NO COMMAS AND CAPITALS.", "Question: yes, a comma?\nAnswer: yes."])
+    assert out == {"hard": [1, 0], "soft": [1.0, 0.0], "leak": [0, 1], "level": ["punctuation", "punctuation"]}
+
+
+def test_leaked_replies_are_kept_with_the_checkers_verdict_and_reported():
+    rows = [_row("synthetic@0.5", s, 0.5, {0: [1, 0], 8: [1, 1]}) for s in (0, 1)]
+    for r in rows:
+        r["outcomes"]["0"]["leaked"] = [{"prompt_index": 1, "prompt": "Write | a poem",
+                                         "reply": "Question: x\nAnswer: y", "hard": 1, "soft": 1.0}] * 3
+    got = phase_report.leaked_examples(rows, 0, n=3)
+    assert [(e["seed"], e["step"]) for e in got] == [(0, 0), (1, 0), (0, 0)]  # one per arm and seed first
+    assert phase_report.leaked_examples(rows, 8) == []
+    packed = pmap.pack_outcomes(rows)
+    assert packed[0]["outcomes"]["0"]["leaked"][0]["hard"] == 1 and "leaked" not in packed[0]["outcomes"]["8"]
+    rec = json.loads((repo_root() / "figures" / "phase" / "phase_map.json").read_text())
+    rec = {**rec, "leaked": got, "rows": []}
+    text = phase_report.render_phase_section(rec, {k: f"{k}.png" for k in ("heatmap", "delta_vs_ratio")})
+    assert "Write \\| a poem" in text and "Question: x Answer: y" in text
+
+
+def test_the_pretrained_witness_profile_fits_its_design():
+    """The witness: SmolLM2, one dose, a short SFT whose last step keeps SynthQA ≥ 5× the SFT's loss tokens, 200
+    fixed IFEval prompts, 3 seeds; its design record says how it was chosen; figures and notebook are committed."""
+    from synthrepro.reporting.pipeline import publish_dir
+    cfg = get_profile("pretrained_phase")
+    pmap.check_phase(cfg)
+    assert cfg.base_model and cfg.eval.suite == "ifeval" and cfg.eval.ifeval_prompts >= 200 and len(cfg.seeds) >= 3
+    assert 0 in cfg.phase.steps and max(cfg.phase.steps) == cfg.sft.train.max_steps
+    synthqa = cfg.cpt.train.tokens * cfg.cpt.synth_ratio
+    assert synthqa >= 5 * cfg.sft.train.max_steps * cfg.sft.train.batch_size * 300  # ≤ 300 loss tokens per row
+    design = phase_report.design_record(cfg, {"source": cfg.base_model, "parameters": 1}, max(cfg.phase.steps))
+    assert design["chosen_by"] == phase_report.WITNESS_CHOSEN_BY and "200 prompts" in design["prompts"]
+    assert phase_report.section_name(cfg.name) == "pretrained_phase" and phase_report.section_name("phase") == "phase"
+    assert cfg.figures_dir() == repo_root() / "figures" / "pretrained_phase"
+    assert publish_dir("pretrained_phase") == cfg.figures_dir() / "notebooks"
+    assert publish_dir("default") == publish_dir("phase") == repo_root() / "notebooks"
+
+
+def test_sft_tokens_count_what_training_sees():
+    """Each SFT example is cut at the block size, as `sft_example` cuts it for training."""
+    from synthrepro.models.tokenizer import load_tokenizer
+    tok = load_tokenizer(repo_root() / "tests" / "fixtures" / "tiny_hub" / "model")
+    ds = {"sft": [{"prompt": "word " * 20, "response": "reply " * 200}] * 3}
+    loss, total = pmap.sft_tokens(tok, ds, 2, 4)
+    cut_loss, cut_total = pmap.sft_tokens(tok, ds, 2, 4, block_size=64)
+    assert cut_total == 2 * 4 * 64 and cut_loss < cut_total < total and loss < total
