@@ -35,7 +35,8 @@ phase-map: setup
 # by leakage before SFT), reference vs synthetic along a short SFT on 200 fixed IFEval prompts, 3 seeds, paired;
 # claim 4 at the rule's cell; figures, JSON and the executed notebook to figures/pretrained_phase/.
 pretrained-phase: setup
-	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --only 06_phase_map --publish
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --only 06_phase_map
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --publish
 
 # The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
 repro-pretrained: setup
