@@ -329,12 +329,14 @@ class PhaseConfig:
     `doses`: the synthetic arm's SynthQA shares of CPT tokens (the reference arm is dose 0); `steps`: the SFT steps
     at which every arm is evaluated (0 = before SFT; each must be at most the SFT's max_steps); `diverse`: also the
     diverse-format control at the profile's SynthQA ratio (needs data.diverse_qa); `claim4`: run the unlearning
-    methods at the cell `CLAIM4_CELL_RULE` picks."""
+    methods at the cell `CLAIM4_CELL_RULE` picks; `claim4_seeds`: `bounded` there on the first N seeds (0: every
+    seed; the other methods always run on the first seed)."""
 
     doses: tuple[float, ...] = (0.05, 0.25, 0.5, 0.9)
     steps: tuple[int, ...] = (0, 10, 25, 50, 100)
     diverse: bool = True
     claim4: bool = True
+    claim4_seeds: int = field(default=0, metadata={"key_default": 0})
 
     def __post_init__(self):
         _require(len(self.doses) > 0 and len(set(self.doses)) == len(self.doses),
@@ -347,6 +349,7 @@ class PhaseConfig:
                  f"phase steps must be increasing SFT steps >= 0, e.g. [0, 10, 50], got {self.steps!r}")
         for name in ("diverse", "claim4"):
             _require(isinstance(getattr(self, name), bool), f"phase {name} must be true or false")
+        _int("claim4_seeds", self.claim4_seeds, 0, 1000, " (bounded on the first N seeds; 0 = every seed)")
 
 
 @dataclass(frozen=True)
@@ -378,7 +381,7 @@ class Profile:
         _require(len(self.seeds) > 0 and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED
                                              for s in self.seeds) and len(set(self.seeds)) == len(self.seeds),
                  f"seeds must be a non-empty list of distinct non-negative integers, got {self.seeds!r}")
-        _int("dilution_seeds", self.dilution_seeds, 1, 1000, " (how many of the seeds run the dilution arm)")
+        _int("dilution_seeds", self.dilution_seeds, 0, 1000, " (how many of the seeds run the dilution arm)")
         for r in self.sweep_ratios:
             check_ratio(r)
         check_methods(self.methods)

@@ -190,7 +190,8 @@ def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int)
 
 
 def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[dict]:
-    """At the claim-4 cell: unlearning (`bounded` on every seed, the other methods of the profile on the first seed)
+    """At the claim-4 cell: unlearning (`bounded` on every seed or the first `phase.claim4_seeds`, the other methods of
+    the profile on the first seed)
     from the synthetic arm's CPT model at the cell's dose, then the identical SFT, and the dilution arm at that dose
     (first `profile.dilution_seeds` seeds); each evaluated before SFT and at the cell's step. Rows shaped like
     `train_and_evaluate`'s."""
@@ -201,7 +202,8 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
     ref = {r["seed"]: r for r in rows if r["label"] == "reference"}
     base = Path(stage_info(resolve_path(syn[profile.seeds[0]]["cpt"]).parent)["start"])
     steps = sorted({0, step})
-    jobs = [("unlearned", ucfg, seed) for ucfg, seed in unlearning_jobs(profile)]
+    n = profile.phase.claim4_seeds
+    jobs = [("unlearned", ucfg, seed) for ucfg, seed in unlearning_jobs(profile, profile.seeds[:n] if n else None)]
     jobs += [("dilution", None, seed) for seed in profile.seeds[:profile.dilution_seeds]]
     out = []
     for kind, ucfg, seed in progress(jobs, desc="claim 4 at the chosen cell", unit="run"):
