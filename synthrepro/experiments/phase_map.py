@@ -35,8 +35,8 @@ from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "LEAKED_KEPT", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
-           "claim4_comparisons", "comparisons", "evaluate_checkpoint", "pack_outcomes", "phase_jobs", "run_claim4",
-           "sft_tokens", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
+           "claim4_comparisons", "claim4_jobs", "comparisons", "evaluate_checkpoint", "pack_outcomes", "phase_jobs",
+           "run_claim4", "sft_tokens", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
 
 
 def arm_label(arm: str, ratio: float) -> str:
@@ -189,6 +189,15 @@ def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int)
             "why": "no cell passes the 2-SE rule with a negative Delta HSR: the headline cell"}
 
 
+def claim4_jobs(profile) -> list[tuple[str, object, int]]:
+    """The runs at the claim-4 cell as (kind, unlearning config or None, seed): `bounded` on every seed (or the first
+    `phase.claim4_seeds`), the profile's other methods on the first seed, the dilution arm on the first
+    `dilution_seeds` seeds."""
+    n = profile.phase.claim4_seeds
+    jobs = [("unlearned", ucfg, seed) for ucfg, seed in unlearning_jobs(profile, profile.seeds[:n] if n else None)]
+    return jobs + [("dilution", None, seed) for seed in profile.seeds[:profile.dilution_seeds]]
+
+
 def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[dict]:
     """At the claim-4 cell: unlearning (`bounded` on every seed or the first `phase.claim4_seeds`, the other methods of
     the profile on the first seed)
@@ -202,9 +211,7 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
     ref = {r["seed"]: r for r in rows if r["label"] == "reference"}
     base = Path(stage_info(resolve_path(syn[profile.seeds[0]]["cpt"]).parent)["start"])
     steps = sorted({0, step})
-    n = profile.phase.claim4_seeds
-    jobs = [("unlearned", ucfg, seed) for ucfg, seed in unlearning_jobs(profile, profile.seeds[:n] if n else None)]
-    jobs += [("dilution", None, seed) for seed in profile.seeds[:profile.dilution_seeds]]
+    jobs = claim4_jobs(profile)
     out = []
     for kind, ucfg, seed in progress(jobs, desc="claim 4 at the chosen cell", unit="run"):
         if kind == "dilution":

@@ -170,3 +170,18 @@ def test_sft_tokens_count_what_training_sees():
     loss, total = pmap.sft_tokens(tok, ds, 2, 4)
     cut_loss, cut_total = pmap.sft_tokens(tok, ds, 2, 4, block_size=64)
     assert cut_total == 2 * 4 * 64 and cut_loss < cut_total < total and loss < total
+
+
+def test_claim4_jobs_follow_the_profile():
+    """`bounded` on every seed (or the first `phase.claim4_seeds`), other methods on the first seed, dilution on the
+    first `dilution_seeds` (0: none)."""
+    cfg = get_profile("phase")
+    kinds = [(k, u.method if u else None, s) for k, u, s in pmap.claim4_jobs(cfg)]
+    assert [s for k, m, s in kinds if m == "bounded"] == list(cfg.seeds)
+    assert {s for k, m, s in kinds if m in ("ga", "npo")} == {cfg.seeds[0]} and ("dilution", None, 0) in kinds
+    few = derive(cfg, "few", {"phase": dict(claim4_seeds=2), "dilution_seeds": 0})
+    assert [s for k, u, s in pmap.claim4_jobs(few) if u and u.method == "bounded"] == list(cfg.seeds[:2])
+    assert not [k for k, _, _ in pmap.claim4_jobs(few) if k == "dilution"]
+    with pytest.raises(ValueError, match="claim4_seeds"):
+        PhaseConfig(claim4_seeds=-1)
+    assert [s for k, u, s in pmap.claim4_jobs(get_profile("pretrained_phase")) if u.method == "bounded"] == [0, 1, 2]
