@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import get_profile
+from ..config import get_profile, shown
 
 #: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
 PHASE_OF = {"default": "phase", "smoke": "phase_smoke"}
@@ -15,6 +15,14 @@ def recorded_map(profile_name: str) -> Path | None:
     name = PHASE_OF.get(profile_name)
     path = get_profile(name).figures_dir() / "phase_map.json" if name else None
     return path if path is not None and path.exists() else None
+
+
+def published_notebook(profile_name: str) -> str:
+    """Where the executed notebook 06 of a profile is published (`pipeline.publish_dir`): notebooks/ for the world's
+    map, beside the profile's figures otherwise."""
+    if profile_name in ("phase", "phase_smoke"):
+        return "notebooks/06_phase_map.ipynb"
+    return shown(get_profile(profile_name).figures_dir() / "notebooks" / "06_phase_map.ipynb")
 
 
 def section_name(profile_name: str) -> str:
@@ -57,14 +65,16 @@ def design_record(cfg, base_info: dict, head_step: int) -> dict:
 
 def leaked_examples(rows: list[dict], step: int, n: int = 4, width: int = 300) -> list[dict]:
     """Up to `n` leaked replies at SFT `step` (one per arm and seed first), each with its arm, seed, step, prompt, the
-    reply cut at `width` characters, and what the checkers said (`hard`: every instruction followed; `soft`: the share
+    reply from just before its first `Question:` line, cut at `width` characters, and what the checkers said (`hard`: every instruction followed; `soft`: the share
     followed) — a leak the checkers pass is a finding of its own."""
     out, seen = [], set()
     for r in rows:
         for e in r["outcomes"].get(str(step), {}).get("leaked", []):
             key = (r["label"], r["seed"])
+            at = max(0, e["reply"].find("Question:") - 40)  # from just before the first Q-A line
             out.append((key in seen, {"arm": r["label"], "seed": r["seed"], "step": step, "prompt": e["prompt"][:width],
-                                      "reply": e["reply"][:width], "hard": e["hard"], "soft": e["soft"]}))
+                                      "reply": ("…" if at else "") + e["reply"][at:at + width], "hard": e["hard"],
+                                      "soft": e["soft"]}))
             seen.add(key)
     return [e for _, e in sorted(out, key=lambda t: t[0])][:n]
 
@@ -199,5 +209,5 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
                                                 ("verdict_hsr", "b > a (2 SE)", ""), ("leak_a", "leak a", ".3f"),
                                                 ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")]),
                   ""]
-    lines += [f"Executed notebook: `{rec.get('notebook', 'notebooks/06_phase_map.ipynb')}`; data: `{rec['json']}`."]
+    lines += [f"Executed notebook: `{published_notebook(rec['profile'])}`; data: `{rec['json']}`."]
     return "\n".join(lines)

@@ -185,3 +185,9 @@ def test_claim4_jobs_follow_the_profile():
     with pytest.raises(ValueError, match="claim4_seeds"):
         PhaseConfig(claim4_seeds=-1)
     assert [s for k, u, s in pmap.claim4_jobs(get_profile("pretrained_phase")) if u.method == "bounded"] == [0, 1, 2]
+
+
+def test_the_report_names_where_notebook_06_is_published():
+    from synthrepro.reporting.pipeline import publish_dir
+    for name in ("phase", "pretrained_phase"):
+        assert repo_root() / phase_report.published_notebook(name) == publish_dir(name) / "06_phase_map.ipynb"
