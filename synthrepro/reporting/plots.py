@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullLocator  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import gaussian_kde  # noqa: E402
 
@@ -306,7 +307,10 @@ def phase_curves(table: list[dict], key: str, ylabel: str, out_dir: Path, name: 
         cells = sorted([c for c in table if c["arm"] == label], key=lambda c: c["step"])
         ax.plot([c["step"] for c in cells], [c[key] for c in cells], marker="o", label=label,
                 color=plt.cm.viridis(i / max(len(labels) - 1, 1)) if label.startswith("synthetic") else "#d62728")
+    steps = [c["step"] for c in first]
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xticks(steps, [str(s) for s in steps])  # the evaluated steps, not the scale's own ticks
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("SFT steps")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
