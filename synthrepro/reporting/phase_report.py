@@ -8,6 +8,8 @@ from ..config import get_profile, shown
 
 #: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
 PHASE_OF = {"default": "phase", "smoke": "phase_smoke"}
+#: The world's phase-map profiles (their notebook 06 is notebooks/06_phase_map.ipynb, their section "phase").
+WORLD_MAPS = frozenset(PHASE_OF.values())
 
 
 def recorded_map(profile_name: str) -> Path | None:
@@ -20,7 +22,7 @@ def recorded_map(profile_name: str) -> Path | None:
 def published_notebook(profile_name: str) -> str:
     """Where the executed notebook 06 of a profile is published (`pipeline.publish_dir`): notebooks/ for the world's
     map, beside the profile's figures otherwise."""
-    if profile_name in ("phase", "phase_smoke"):
+    if profile_name in WORLD_MAPS:
         return "notebooks/06_phase_map.ipynb"
     return shown(get_profile(profile_name).figures_dir() / "notebooks" / "06_phase_map.ipynb")
 
@@ -28,7 +30,7 @@ def published_notebook(profile_name: str) -> str:
 def section_name(profile_name: str) -> str:
     """The REPORT.md section notebook 06 writes for a profile: "phase" for the world's map (and its smoke size), the
     profile's own name otherwise (`pretrained_phase`: the pretrained witness)."""
-    return "phase" if profile_name in ("phase", "phase_smoke") else profile_name
+    return "phase" if profile_name in WORLD_MAPS else profile_name
 
 
 #: How the pretrained witness's design was chosen (recorded with its map; the rule's pilots are in the issue notes).
@@ -65,8 +67,8 @@ def design_record(cfg, base_info: dict, head_step: int) -> dict:
 
 def leaked_examples(rows: list[dict], step: int, n: int = 4, width: int = 300) -> list[dict]:
     """Up to `n` leaked replies at SFT `step` (one per arm and seed first), each with its arm, seed, step, prompt, the
-    reply from just before its first `Question:` line, cut at `width` characters, and what the checkers said (`hard`: every instruction followed; `soft`: the share
-    followed) — a leak the checkers pass is a finding of its own."""
+    reply from just before its first `Question:` line, cut at `width` characters, and what the checkers said
+    (`hard`: every instruction followed; `soft`: the share followed) — a leak the checkers pass is a finding."""
     out, seen = [], set()
     for r in rows:
         for e in r["outcomes"].get(str(step), {}).get("leaked", []):
