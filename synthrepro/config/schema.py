@@ -298,6 +298,10 @@ class EvalConfig:
     heldout_texts: int | None = None
     response_tokens: int | None = None
     map_samples: int = 200
+    #: Generation batches by a token budget (`models.generation_batches`): shortest prompt first, each batch at most
+    #: `batch_size` rows and rows × (its longest prompt + max_new_tokens) ≤ batch_tokens. None: fixed batches of
+    #: `batch_size` in the suite's order (how every committed run generated).
+    batch_tokens: int | None = field(default=None, metadata={"key_default": None})
 
     def __post_init__(self):
         _require(self.suite in SUITES, f"suite must be one of {SUITES}, got {self.suite!r}")
@@ -307,7 +311,7 @@ class EvalConfig:
         _int("max_new_tokens", self.max_new_tokens, 1, 32_768)
         for name in ("batch_size", "dynamics_prompts", "dynamics_items", "map_samples"):
             _int(name, getattr(self, name), 1, 1_000_000)
-        for name in ("probe_prompts", "heldout_texts", "response_tokens"):
+        for name in ("probe_prompts", "heldout_texts", "response_tokens", "batch_tokens"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), 1, 10_000_000, " or None")
         for name in ("generation_bf16", "all_metrics_both_stages"):
@@ -396,6 +400,14 @@ class Profile:
         if self.name == "default":
             return repo_root() / "figures"
         return repo_root() / "figures" / self.name if self.name in COMMITTED_TRACKS else self.run_dir() / "figures"
+
+    def notebooks_dir(self) -> Path:
+        """Where `synthrepro pipeline --publish` puts this profile's executed notebooks: notebooks/ for the world
+        track (`default`, and `phase` for notebook 06), else beside the profile's figures (figures/<profile>/notebooks/
+        for a committed track), where nbval does not re-run them."""
+        if self.name in ("default", "phase"):
+            return repo_root() / "notebooks"
+        return self.figures_dir() / "notebooks"
 
     def report_path(self) -> Path:
         """The report notebook 05 writes its track's section into: REPORT.md for committed tracks, else in the run

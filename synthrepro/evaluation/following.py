@@ -96,5 +96,5 @@ def instruction_metrics(model, tok, suite, ecfg: EvalConfig) -> tuple[dict, list
     """Instruction-following metrics of `model` on `suite` (see `suites`) and the generated responses; generation
     in bf16 where `ecfg.generation_bf16` asks for it and the hardware is fast at it (on a copy of the model)."""
     responses = generate(generation_model(model, ecfg.generation_bf16), tok, suite.prompts, ecfg.max_new_tokens,
-                         ecfg.batch_size)
+                         ecfg.batch_size, batch_tokens=ecfg.batch_tokens)
     return suite.score(responses), responses

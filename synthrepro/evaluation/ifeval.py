@@ -52,22 +52,27 @@ def checkers():
     return module
 
 
-def score(prompts: list[dict], responses: list[str]) -> dict:
+def score(prompts: list[dict], responses: list[str], modes: tuple[str, ...] = ("strict", "loose")) -> dict:
     """IFEval strict and loose accuracy, prompt- and instruction-level, with 95 % Wilson intervals, the share of
-    replies that leak the Q-A pattern, and the per-prompt outcomes."""
+    replies that leak the Q-A pattern, and the per-prompt outcomes. `modes=("strict",)` skips the loose checks (each
+    instruction checked on eight relaxed variants of the reply) where only strict outcomes are used."""
     if len(prompts) != len(responses):
         raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
     ife = checkers()
-    per, out = [], {}
-    for mode, fn in (("strict", ife.test_instruction_following_strict), ("loose", ife.test_instruction_following_loose)):
-        results = [fn(ife.InputExample(key=p["key"], instruction_id_list=p["instruction_id_list"], prompt=p["prompt"],
-                                       kwargs=p["kwargs"]), {p["prompt"]: r}) for p, r in zip(prompts, responses)]
+    tests = {"strict": ife.test_instruction_following_strict, "loose": ife.test_instruction_following_loose}
+    if not modes or not set(modes) <= set(tests):
+        raise ValueError(f"modes must be a non-empty subset of {tuple(tests)}, got {modes!r}")
+    per, out = {}, {}
+    for mode in modes:
+        results = [tests[mode](ife.InputExample(key=p["key"], instruction_id_list=p["instruction_id_list"],
+                                                prompt=p["prompt"], kwargs=p["kwargs"]), {p["prompt"]: r})
+                   for p, r in zip(prompts, responses)]
         out[f"prompt_{mode}"] = rate(sum(r.follow_all_instructions for r in results), len(results))
         out[f"instruction_{mode}"] = rate(sum(sum(r.follow_instruction_list) for r in results),
                                            sum(len(r.follow_instruction_list) for r in results))
-        per.append([r.follow_instruction_list for r in results])
+        per[mode] = [r.follow_instruction_list for r in results]
     leaks = [qa_leak(r) for r in responses]
     out["leak_rate"] = rate(sum(leaks), len(leaks))
-    out["per_prompt"] = [{"key": p["key"], "strict": s, "loose": lo, "leak": lk}
-                         for p, s, lo, lk in zip(prompts, per[0], per[1], leaks)]
+    out["per_prompt"] = [{"key": p["key"], **{m: per[m][i] for m in modes}, "leak": leaks[i]}
+                         for i, p in enumerate(prompts)]
     return out

@@ -90,7 +90,7 @@ class IFEvalSuite(Suite):
         """One value per prompt, shaped like the world suite's: `hard` (prompt-level strict: every instruction
         followed), `soft` (the share of instructions followed, strict), `leak` (a `Question:`/`Answer:` line) and
         `level` (the first instruction's group, e.g. "keywords")."""
-        per = ifeval_score(self.rows, responses)["per_prompt"]
+        per = ifeval_score(self.rows, responses, modes=("strict",))["per_prompt"]
         return {"hard": [int(all(p["strict"])) for p in per],
                 "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per],
                 "leak": [int(p["leak"]) for p in per],

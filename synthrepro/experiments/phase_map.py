@@ -63,13 +63,15 @@ LEAKED_KEPT = 12
 
 def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
     """What an evaluation depends on: the checkpoint's stage record (which holds every weight file's sha256) and
-    leaf, the prompts, and the generation settings."""
+    leaf, the prompts, and the generation settings — the batching too, since padding can move a float32 logit and so
+    a greedy reply."""
     path = Path(path)
     stage = path.parent.parent if path.parent.name == "steps" else path.parent
     record = (stage / "stage.json").read_bytes() if (stage / "stage.json").exists() else path.name.encode()
     prompts = hashlib.sha256(json.dumps([r["prompt"] for r in suite_rows]).encode()).hexdigest()
+    batching = [ecfg.batch_size] + ([ecfg.batch_tokens] if ecfg.batch_tokens is not None else [])
     return config_hash(hashlib.sha256(record).hexdigest(), path.name, prompts, ecfg.max_new_tokens,
-                       ecfg.generation_bf16)
+                       ecfg.generation_bf16, *batching)
 
 
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
@@ -83,7 +85,7 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
     model, tok = load_model(path), load_tokenizer(path)
     order = sorted(range(len(suite.prompts)), key=lambda i: len(suite.prompts[i]))  # less padding per batch
     replies = generate(generation_model(model, ecfg.generation_bf16), tok, [suite.prompts[i] for i in order],
-                       ecfg.max_new_tokens, ecfg.batch_size)
+                       ecfg.max_new_tokens, ecfg.batch_size, batch_tokens=ecfg.batch_tokens)
     responses = [""] * len(order)
     for i, r in zip(order, replies):
         responses[i] = r

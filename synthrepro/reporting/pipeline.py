@@ -73,21 +73,13 @@ def _final_lines(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
-def publish_dir(profile: str) -> Path:
-    """Where `publish` puts a profile's executed notebooks: notebooks/ for the world track (`default`, and `phase`
-    for notebook 06), else beside the profile's committed figures (figures/<profile>/notebooks/), which nbval
-    does not re-run."""
-    if profile in ("default", "phase"):
-        return repo_root() / "notebooks"
-    return get_profile(profile).figures_dir() / "notebooks"
-
-
 def publish(profile: str = "default") -> list[Path]:
-    """Copy the executed notebooks of `profile` into `publish_dir(profile)` so that readers see every table and figure
+    """Copy the executed notebooks of `profile` into its `Profile.notebooks_dir()` so that readers see every table and figure
     inline: the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
     nbval re-runs them at the smoke size), progress-bar streams are reduced to their final state and consecutive
     outputs of one stream are merged into one block."""
-    src = get_profile(profile).run_dir() / "notebooks"
+    cfg = get_profile(profile)
+    src, dest_dir = cfg.run_dir() / "notebooks", cfg.notebooks_dir()
     done = []
     names = [*(NOTEBOOKS if any((src / f"{n}.ipynb").exists() for n in NOTEBOOKS) else ()),
              *((PHASE_NOTEBOOK,) if (src / f"{PHASE_NOTEBOOK}.ipynb").exists() else ())]
@@ -100,7 +92,7 @@ def publish(profile: str = "default") -> list[Path]:
         paths = nb.metadata.get("papermill", {})
         for key in ("input_path", "output_path"):  # no machine's folder names in committed notebooks
             if key in paths:
-                paths[key] = os.path.relpath(publish_dir(profile) / f"{name}.ipynb", repo_root())
+                paths[key] = os.path.relpath(dest_dir / f"{name}.ipynb", repo_root())
         for cell in nb.cells:
             merged = []
             for out in cell.get("outputs", []):
@@ -112,7 +104,7 @@ def publish(profile: str = "default") -> list[Path]:
                 merged.append(out)
             if "outputs" in cell:
                 cell["outputs"] = merged
-        dest = publish_dir(profile) / path.name
+        dest = dest_dir / path.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, dest)
         done.append(dest)

@@ -40,6 +40,16 @@ def test_loose_accepts_what_strict_rejects_after_removing_markdown():
     assert res["prompt_strict"]["accuracy"] == 0.0 and res["prompt_loose"]["accuracy"] == 1.0
 
 
+def test_strict_only_scoring_skips_the_loose_checks_and_keeps_strict_outcomes():
+    p = _prompt("startend:end_checker", end_phrase="Thanks.")
+    replies = ["Here it is. **Thanks.**", "Here it is. Thanks."]
+    both, strict = ifeval.score([p, p], replies), ifeval.score([p, p], replies, modes=("strict",))
+    assert [q["strict"] for q in strict["per_prompt"]] == [q["strict"] for q in both["per_prompt"]] == [[False], [True]]
+    assert "prompt_loose" not in strict and "loose" not in strict["per_prompt"][0]
+    with pytest.raises(ValueError, match="subset"):
+        ifeval.score([p], ["x"], modes=("lenient",))
+
+
 def test_sentence_counting_needs_no_download():
     util = ifeval.checkers().instructions_util
     assert util.count_sentences("First one. Second one! Third?") == 3

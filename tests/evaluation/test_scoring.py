@@ -88,6 +88,18 @@ def test_batched_generation_equals_one_at_a_time(memorised):
     single = [generation.generate(model, tok, [p], max_new_tokens=8, batch_size=1, chat=False)[0] for p in prompts]
     assert batched == single
     assert batched[0].startswith("Music")
+    budgeted = generation.generate(model, tok, prompts, max_new_tokens=8, batch_size=4, chat=False, batch_tokens=40)
+    assert budgeted == single  # replies come back in the prompts' order, whatever the batches
+
+
+def test_token_budget_batches_keep_long_prompts_in_small_batches():
+    lengths = [10, 300, 12, 11, 290, 9]
+    assert generation.generation_batches(lengths, 4, 8) == [[0, 1, 2, 3], [4, 5]]  # no budget: as given
+    batches = generation.generation_batches(lengths, 4, 10, batch_tokens=700)
+    assert sorted(i for b in batches for i in b) == list(range(6))
+    assert batches == [[5, 0, 3, 2], [4, 1]]  # shortest first; 2 × (300 + 10) ≤ 700 < 3 × …
+    assert all(len(b) * (max(lengths[i] for i in b) + 10) <= 700 for b in batches)
+    assert generation.generation_batches([500], 4, 10, batch_tokens=100) == [[0]]  # one prompt over the budget alone
 
 
 def test_verdicts_follow_the_numbers():

@@ -147,7 +147,6 @@ def test_leaked_replies_are_kept_with_the_checkers_verdict_and_reported():
 def test_the_pretrained_witness_profile_fits_its_design():
     """The witness: SmolLM2, one dose, a short SFT whose last step keeps SynthQA ≥ 5× the SFT's loss tokens, 200
     fixed IFEval prompts, 3 seeds; its design record says how it was chosen; figures and notebook are committed."""
-    from synthrepro.reporting.pipeline import publish_dir
     cfg = get_profile("pretrained_phase")
     pmap.check_phase(cfg)
     assert cfg.base_model and cfg.eval.suite == "ifeval" and cfg.eval.ifeval_prompts >= 200 and len(cfg.seeds) >= 3
@@ -158,8 +157,8 @@ def test_the_pretrained_witness_profile_fits_its_design():
     assert design["chosen_by"] == phase_report.WITNESS_CHOSEN_BY and "200 prompts" in design["prompts"]
     assert phase_report.section_name(cfg.name) == "pretrained_phase" and phase_report.section_name("phase") == "phase"
     assert cfg.figures_dir() == repo_root() / "figures" / "pretrained_phase"
-    assert publish_dir("pretrained_phase") == cfg.figures_dir() / "notebooks"
-    assert publish_dir("default") == publish_dir("phase") == repo_root() / "notebooks"
+    assert cfg.notebooks_dir() == cfg.figures_dir() / "notebooks"
+    assert get_profile("default").notebooks_dir() == get_profile("phase").notebooks_dir() == repo_root() / "notebooks"
 
 
 def test_sft_tokens_count_what_training_sees():
@@ -188,6 +187,7 @@ def test_claim4_jobs_follow_the_profile():
 
 
 def test_the_report_names_where_notebook_06_is_published():
-    from synthrepro.reporting.pipeline import publish_dir
     for name in ("phase", "pretrained_phase"):
-        assert repo_root() / phase_report.published_notebook(name) == publish_dir(name) / "06_phase_map.ipynb"
+        assert repo_root() / phase_report.published_notebook(name) == get_profile(name).notebooks_dir() / \
+            "06_phase_map.ipynb"
+    assert phase_report.published_notebook("phase_smoke") == "notebooks/06_phase_map.ipynb"
