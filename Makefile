@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro phase-map pretrained-phase repro-pretrained repro-pretrained-verdicts test lab clean-runs
+.PHONY: setup repro phase-map pretrained-phase pretrained-phase-imend repro-pretrained repro-pretrained-verdicts test lab clean-runs
 
 setup: $(STAMP)
 
@@ -37,6 +37,13 @@ phase-map: setup
 pretrained-phase: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --only 06_phase_map
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase --publish
+
+# The witness's separator axis (profile `pretrained_phase_imend`): the same design with documents ended by the chat
+# turn end <|im_end|> instead of <|endoftext|>; reference vs synthetic, 3 seeds, no claim 4; to
+# figures/pretrained_phase_imend/.
+pretrained-phase-imend: setup
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase_imend --only 06_phase_map
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase_imend --publish
 
 # The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
 repro-pretrained: setup

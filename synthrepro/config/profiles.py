@@ -142,6 +142,17 @@ PROFILES["pretrained_phase"] = derive(PROFILES["pretrained"], "pretrained_phase"
     "phase": dict(doses=[0.5], steps=[0, 8], diverse=False, claim4=True),
 })
 
+#: The witness's separator axis (`make pretrained-phase-imend`): the same design, dose and seeds with every packed
+#: document — biographies and Q-A pairs alike, in both arms — ended by the chat turn end <|im_end|> instead of
+#: <|endoftext|> (the pilot at this dose: 1 of 32 probe replies leak instead of 20). No claim 4 (nothing to unlearn
+#: where nothing leaks; the budget goes to the arms). Generation batched by a token budget
+#: (`benchmarks/generation_batching.py` measured it on these prompts).
+PROFILES["pretrained_phase_imend"] = derive(PROFILES["pretrained_phase"], "pretrained_phase_imend", {
+    "cpt": dict(separator="<|im_end|>"),
+    "eval": dict(batch_tokens=16384),
+    "phase": dict(claim4=False),
+})
+
 # The pretrained track at a tiny size, for the tests (same model and code, a handful of prompts and steps).
 PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke", {
     "data": dict(n_people=20, bios_per_person=2, sft_prompts=10, eval_prompts_per_level=1,

@@ -416,7 +416,7 @@ class Profile:
 
 
 #: Profiles (besides `default`) whose figures and report section are committed.
-COMMITTED_TRACKS = ("pretrained", "phase", "pretrained_phase")
+COMMITTED_TRACKS = ("pretrained", "phase", "pretrained_phase", "pretrained_phase_imend")
 
 
 def check_methods(v) -> None:

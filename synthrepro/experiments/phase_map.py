@@ -57,6 +57,38 @@ def phase_jobs(profile) -> list[tuple[str, int, float]]:
     return jobs
 
 
+#: The pretrained witness's dose rule, fixed before its pilots ran: the CPT learning rates tried (48 steps × 8 × 128
+#: tokens, 50 % SynthQA, documents separated by <|endoftext|>) and how many of the 32 fixed probe replies must be Q-A
+#: shaped before SFT for the habit to count as installed. `pick_dose` applies it to the pilots' records.
+DOSE_LADDER = (5e-5, 1e-4, 2e-4)
+DOSE_MIN_LEAKS = 8
+DOSE_PILOT = {"steps": 48, "batch": 8, "block": 128, "ratio": 0.5, "prompts": 32, "separator": "<|endoftext|>"}
+
+
+def pick_dose(pilots: list[dict]) -> float | None:
+    """The dose rule on pilot records (`benchmarks/pretrained_probe.py` JSON, committed under
+    figures/pretrained_phase/pilots/): the smallest learning rate of `DOSE_LADDER` whose synthetic arm, in a pilot with
+    the `DOSE_PILOT` settings, leaks in at least `DOSE_MIN_LEAKS` probe replies; None when none does. Pilots with
+    other settings (the separator axis) never choose."""
+    passing = [p["args"]["lr"] for p in pilots
+               if all(p["args"].get(k) == v for k, v in DOSE_PILOT.items()) and p["args"]["lr"] in DOSE_LADDER
+               and p["arms"]["synthetic"]["leak_rate"]["correct"] >= DOSE_MIN_LEAKS]
+    return min(passing) if passing else None
+
+
+def pilot_rows(pilots: list[dict]) -> list[dict]:
+    """One row per pilot for a table: learning rate, separator, probe replies with Q-A lines, IFEval strict on the
+    probe (seen, never used to choose), CPT tokens/s and wall seconds."""
+    rows = []
+    for p in sorted(pilots, key=lambda p: (p["args"]["separator"] != DOSE_PILOT["separator"], p["args"]["lr"])):
+        a, syn = p["args"], p["arms"]["synthetic"]
+        rows.append({"CPT lr": a["lr"], "separator": a["separator"],
+                     "leaking probe replies": f"{syn['leak_rate']['correct']}/{syn['leak_rate']['total']}",
+                     "prompt-level strict": f"{syn['prompt_strict']['correct']}/{syn['prompt_strict']['total']}",
+                     "CPT tokens/s": syn["cpt_tokens_per_s"], "seconds": syn["seconds"]})
+    return rows
+
+
 #: How many leaked replies an evaluation keeps (with their prompts and checker verdicts) for the record.
 LEAKED_KEPT = 12
 

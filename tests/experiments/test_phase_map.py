@@ -161,6 +161,21 @@ def test_the_pretrained_witness_profile_fits_its_design():
     assert get_profile("default").notebooks_dir() == get_profile("phase").notebooks_dir() == repo_root() / "notebooks"
 
 
+def test_the_witness_dose_is_what_the_rule_picks_from_the_committed_pilots():
+    """The pilots' records (figures/pretrained_phase/pilots/) and the rule written before they ran choose the
+    witness's CPT learning rate; the separator pilot never chooses; the rule's threshold is the one the design states."""
+    pilots = [json.loads(p.read_text()) for p in sorted((repo_root() / "figures" / "pretrained_phase" / "pilots")
+                                                         .glob("*.json"))]
+    cfg = get_profile("pretrained_phase")
+    assert pmap.pick_dose(pilots) == cfg.cpt.train.lr
+    assert cfg.cpt.separator == pmap.DOSE_PILOT["separator"] and cfg.cpt.train.max_steps == pmap.DOSE_PILOT["steps"]
+    assert cfg.cpt.synth_ratio == pmap.DOSE_PILOT["ratio"] and cfg.cpt.train.batch_size == pmap.DOSE_PILOT["batch"]
+    assert f"≥ {pmap.DOSE_MIN_LEAKS} of the {pmap.DOSE_PILOT['prompts']}" in phase_report.WITNESS_CHOSEN_BY
+    assert pmap.pick_dose([p for p in pilots if p["args"]["separator"] != "<|endoftext|>"]) is None
+    rows = pmap.pilot_rows(pilots)
+    assert [r["CPT lr"] for r in rows] == [5e-5, 1e-4, 2e-4, 1e-4] and rows[-1]["separator"] == "<|im_end|>"
+
+
 def test_sft_tokens_count_what_training_sees():
     """Each SFT example is cut at the block size, as `sft_example` cuts it for training."""
     from synthrepro.models.tokenizer import load_tokenizer
