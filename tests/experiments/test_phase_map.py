@@ -176,6 +176,18 @@ def test_the_witness_dose_is_what_the_rule_picks_from_the_committed_pilots():
     assert [r["CPT lr"] for r in rows] == [5e-5, 1e-4, 2e-4, 1e-4] and rows[-1]["separator"] == "<|im_end|>"
 
 
+def test_the_separator_arm_changes_only_the_separator_and_the_batching():
+    """pretrained_phase_imend is the witness with <|im_end|> between documents: same world, dose, SFT, prompts and
+    seeds; generation by a token budget (identical replies on these prompts, benchmarks/generation_batching.py); no
+    claim 4."""
+    import dataclasses
+    witness, imend = get_profile("pretrained_phase"), get_profile("pretrained_phase_imend")
+    assert imend.cpt.separator == "<|im_end|>" and witness.cpt.separator == "<|endoftext|>"
+    assert imend.eval.batch_tokens and witness.eval.batch_tokens is None and not imend.phase.claim4
+    same = dataclasses.replace(imend, name=witness.name, cpt=witness.cpt, eval=witness.eval, phase=witness.phase)
+    assert same == witness
+
+
 def test_sft_tokens_count_what_training_sees():
     """Each SFT example is cut at the block size, as `sft_example` cuts it for training."""
     from synthrepro.models.tokenizer import load_tokenizer
