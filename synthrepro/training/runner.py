@@ -262,7 +262,8 @@ def _train(out, name, model_fn, dataset, tokenizer, tcfg, collate, snapshot_step
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = trainer.seconds()
     staging = out / "final.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
+    if trainer.is_world_process_zero():  # only the writer touches staging: another rank's rmtree could race its save
+        shutil.rmtree(staging, ignore_errors=True)
     gen = getattr(trainer.model, "generation_config", None)
     if gen is not None:  # any generator (pipeline, lm-eval) stops where a reply ends: EOS and the chat turn end
         gen.eos_token_id, gen.pad_token_id = stop_ids(tokenizer), tokenizer.pad_token_id

@@ -18,7 +18,8 @@ ROOT = repo_root()
 def _run(cmd: list[str]) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    failed = [line for line in res.stderr.splitlines() if line.startswith("[rank")][:80]  # each rank's traceback
+    assert res.returncode == 0, res.stdout[-2000:] + "\n".join(failed) + "\n" + res.stderr[-2000:]
     return res.stdout.strip().splitlines()[-1]
 
 

@@ -148,3 +148,36 @@ def test_two_processes_gloo_match_one(tmp_path):
         outs[n] = json.loads(res.stdout.strip().splitlines()[-1])
     assert outs[2]["processes"] == 2
     assert outs[2]["final_loss"] == pytest.approx(outs[1]["final_loss"], rel=0.05)
+
+
+RACE = """import os, runpy, shutil, sys, time
+from pathlib import Path
+rmtree = shutil.rmtree
+def late(path, *args, **kw):  # rank 1 reaches the staging folder only once rank 0 has begun writing into it
+    if os.environ.get("RANK") == "1" and str(path).endswith("final.tmp"):
+        for _ in range(2000):
+            if (Path(path) / "config.json").exists():
+                break
+            time.sleep(0.001)
+    return rmtree(path, *args, **kw)
+shutil.rmtree = late
+sys.argv = ["synthrepro.cli", *sys.argv[1:]]
+runpy.run_module("synthrepro.cli", run_name="__main__")
+"""
+
+
+@pytest.mark.slow
+def test_a_late_rank_never_removes_the_checkpoint_the_writer_is_saving(tmp_path):
+    """Under torchrun a rank that lags behind the writer must not clear the staging folder under it (CI once lost a
+    stage that way: rank 0 then found no config.json in final/)."""
+    script = tmp_path / "late_rank.py"
+    script.write_text(RACE)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(script), "train",
+                          "--profile", "paper_tiny", "--stage", "sft", "--run-dir", str(tmp_path / "run")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    ranks = "\n".join(line for line in res.stderr.splitlines() if line.startswith("[rank"))
+    assert res.returncode == 0, ranks[-3000:] + res.stderr[-1500:]
+    sft = json.loads(res.stdout.strip().splitlines()[-1])  # SFT loaded the CPT checkpoint that rank 0 saved
+    assert sft["processes"] == 2 and train.finished(Path(sft["final"]).parent)
+    assert all(train.finished(p) for p in (tmp_path / "run" / "stages").glob("cpt_*"))
