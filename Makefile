@@ -7,7 +7,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro phase-map pretrained-phase pretrained-phase-imend repro-pretrained repro-pretrained-verdicts test lab clean-runs
+.PHONY: setup repro phase-map pretrained-phase pretrained-phase-imend repro-pretrained repro-pretrained-verdicts \
+	repro-pretrained-extras test lab clean-runs
 
 setup: $(STAMP)
 
@@ -45,15 +46,18 @@ pretrained-phase-imend: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase_imend --only 06_phase_map
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase_imend --publish
 
-# The pretrained track on its default (IFEval: a seeded subset of 100 prompts, every arm and method).
+# The pretrained track (notebooks 01-05 on SmolLM2-135M-Instruct): the Q-A habit installed at the dose the rule chose,
+# reference vs synthetic on 200 fixed IFEval prompts, 3 seeds, paired; `bounded` on every seed.
 repro-pretrained: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained
-
-# Its verdict run: all 541 IFEval prompts for the arms and `bounded` the claims compare (no ratio sweep, no baseline
-# methods), reusing every stage `make repro-pretrained` trained; figures to figures/pretrained/ifeval-541/.
+# Its verdict run: all 541 IFEval prompts for the arms and `bounded` (reusing every stage `make repro-pretrained`
+# trained, or training them); figures to figures/pretrained/ifeval-541/.
 repro-pretrained-verdicts: setup
-	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p 'SWEEP_RATIOS=[]' -p 'METHODS=[bounded]'
-
+	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all
+# Its heavier parts: the baseline methods on seed 0 and the dilution arm (on 200 prompts; reuses the stages above).
+repro-pretrained-extras: setup
+	$(VENV)/bin/synthrepro pipeline --profile pretrained -p 'METHODS=[bounded, ga, grad_diff, npo, simnpo]' \
+		-p DILUTION_SEEDS=1
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks

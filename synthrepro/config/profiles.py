@@ -100,45 +100,39 @@ PROFILES["smoke"] = derive(BASE, "smoke", {
     "seeds": [0],
 })
 
-# The pretrained track in fp32: the same numbers on every machine of this kind and fast on all of them (not every one
-# has AVX-512 BF16; its committed numbers were made with bf16 autocast on one that has, before precision was
-# configuration — `precision: bf16` / `generation_bf16: true` in a profile file asks for that explicitly).
-# SmolLM2-135M-Instruct continued on the world's biographies (+ uniform Q-A pairs from the
-# rule-based generator and from SmolLM2 itself), identical SFT on AlpacaEval, IFEval for instruction following.
-# One learning rate (5e-5) for CPT, SFT and unlearning; Q-A pairs separated by <|endoftext|>, the document
-# separator of SmolLM2's own pre-training (the chat turn end <|im_end|> is the alternative: SEPARATOR).
+#: The pretrained track (`make repro-pretrained`, notebooks 01–05): SmolLM2-135M-Instruct continued on the world's
+#: biographies plus uniform Q-A pairs, the identical SFT on AlpacaEval, IFEval for instruction following — at the dose
+#: that installs the Q-A habit. That dose was chosen by one criterion fixed before the pilots ran (`phase_map.pick_dose`
+#: on the committed pilots): the smallest learning rate of 5e-5 / 1e-4 / 2e-4 (48 steps × 8 × 128 tokens, 50 %
+#: SynthQA, documents separated by <|endoftext|>) whose synthetic arm writes Q-A shaped replies to ≥ 8 of the 32 fixed
+#: probe prompts before SFT — never by an IFEval gap. The reference arm gets the same tokens of biographies; unlearning
+#: runs at the CPT learning rate on 25 % of the CPT tokens. Then an SFT small next to the Q-A data (8 steps × 2
+#: AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens). 200 fixed IFEval prompts, replies ≤ 128 tokens,
+#: generated in batches of a 16,384-token budget; 3 seeds; `bounded` on every seed. fp32: the same numbers on every
+#: machine of this kind (`precision: bf16` / `generation_bf16: true` in a profile file ask for bf16). The baselines and
+#: the dilution arm are `make repro-pretrained-extras`; all 541 prompts `make repro-pretrained-verdicts`.
 PROFILES["pretrained"] = derive(BASE, "pretrained", {
-    "data": dict(n_people=200, bios_per_person=4, sft_prompts=50, eval_prompts_per_level=2,
-                 benchmark_attributes_per_person=4, qa_generator="both", qa_model_path="smollm2", model_qa_people=48,
-                 sft_source="alpacaeval", sft_heldout=48),
-    "cpt": dict(synth_ratio=0.5, dilution_steps=12, separator="<|endoftext|>",
-                train=dict(max_steps=24, batch_size=8, block_size=128, lr=5e-5, warmup_steps=2, save_steps=12,
+    "data": dict(n_people=100, bios_per_person=4, sft_prompts=50, eval_prompts_per_level=2,
+                 benchmark_attributes_per_person=4, qa_generator="rule_based", sft_source="alpacaeval",
+                 sft_heldout=48),
+    "cpt": dict(synth_ratio=0.5, dilution_steps=24, separator="<|endoftext|>",
+                train=dict(max_steps=48, batch_size=8, block_size=128, lr=1e-4, warmup_steps=2, save_steps=48,
                            log_steps=2)),
-    "sft": dict(checkpoint_steps=[], train=dict(max_steps=12, batch_size=4, block_size=384, lr=5e-5, warmup_steps=1,
-                                                save_steps=6, log_steps=2)),
-    "unlearn": dict(budget_fraction=0.25, snapshot_steps=[], train=dict(lr=5e-5, save_steps=4)),
-    "eval": _PRETRAINED_EVAL, "base_model": "smollm2-135m-instruct", "track": "pretrained", "sweep_ratios": [0.9],
-    "gamma_sweep": [],
+    "sft": dict(checkpoint_steps=[], train=dict(max_steps=8, batch_size=2, block_size=384, lr=5e-5, warmup_steps=1,
+                                                save_steps=8, log_steps=2)),
+    "unlearn": dict(budget_fraction=0.25, snapshot_steps=[], train=dict(lr=1e-4, save_steps=4)),
+    "eval": {**_PRETRAINED_EVAL, "ifeval_prompts": 200, "max_new_tokens": 128, "batch_tokens": 16384},
+    "base_model": "smollm2-135m-instruct", "track": "pretrained", "seeds": [0, 1, 2], "methods": ["bounded"],
+    "sweep_ratios": [], "dilution_seeds": 0, "gamma_sweep": [],
 })
 
-#: The pretrained witness (notebook 06 on SmolLM2-135M-Instruct, `make pretrained-phase`): install the Q-A habit
-#: first, then ask whether it survives SFT and hurts IFEval. The CPT dose was chosen by one criterion fixed before the
-#: pilots ran — the smallest learning rate of 5e-5 / 1e-4 / 2e-4 (48 steps × 8 × 128 tokens, 50 % SynthQA, documents
-#: separated by <|endoftext|>) whose synthetic arm writes Q-A shaped replies to ≥ 8 of the 32 fixed probe prompts
-#: before SFT — never by an IFEval gap (pilots in the issue notes, on the world of those pilots: 100 people,
-#: rule-based pairs). The reference arm gets the same tokens of biographies; unlearning runs at the CPT learning rate.
-#: Then an SFT small next to the Q-A data (8 steps × 2 AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens
-#: at the last step), every arm evaluated before SFT and after its 8 steps on 200 fixed IFEval prompts, paired, 3
-#: seeds; claim 4 at the cell `CLAIM4_CELL_RULE` picks, `bounded` on every seed. Replies ≤ 128 tokens. What fits a
-#: 3-hour session on two cores: one 200-prompt evaluation takes 4.5 min here (so: two SFT steps evaluated, not a
-#: longer curve; no baselines or dilution arm; -p 'STEPS=[0, 2, 8]' adds the SFT snapshot at step 2).
+#: The pretrained witness (notebook 06, `make pretrained-phase`): the pretrained track's design as a map of two
+#: cells — every arm evaluated on the 200 prompts before SFT and after its 8 steps (the SFT snapshot at step 2 is kept
+#: for -p 'STEPS=[0, 2, 8]'), paired, 3 seeds; claim 4 at the cell `CLAIM4_CELL_RULE` picks, `bounded` on every seed.
+#: Its committed run generated in fixed batches of 100 (before the token budget existed), so it keeps them.
 PROFILES["pretrained_phase"] = derive(PROFILES["pretrained"], "pretrained_phase", {
-    "data": dict(n_people=100, qa_generator="rule_based", qa_model_path=None, model_qa_people=None),
-    "cpt": dict(dilution_steps=24, train=dict(max_steps=48, lr=1e-4, save_steps=48)),
-    "sft": dict(checkpoint_steps=[2], train=dict(max_steps=8, batch_size=2, save_steps=8)),
-    "unlearn": dict(train=dict(lr=1e-4)),
-    "eval": dict(ifeval_prompts=200, batch_size=100, max_new_tokens=128),
-    "seeds": [0, 1, 2], "methods": ["bounded"], "sweep_ratios": [], "dilution_seeds": 0,
+    "sft": dict(checkpoint_steps=[2]),
+    "eval": dict(batch_tokens=None),
     "phase": dict(doses=[0.5], steps=[0, 8], diverse=False, claim4=True),
 })
 
@@ -156,12 +150,13 @@ PROFILES["pretrained_phase_imend"] = derive(PROFILES["pretrained_phase"], "pretr
 # The pretrained track at a tiny size, for the tests (same model and code, a handful of prompts and steps).
 PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke", {
     "data": dict(n_people=20, bios_per_person=2, sft_prompts=10, eval_prompts_per_level=1,
-                 benchmark_attributes_per_person=2, model_qa_people=2, sft_heldout=4),
+                 benchmark_attributes_per_person=2, qa_generator="both", qa_model_path="smollm2", model_qa_people=2,
+                 sft_heldout=4),
     "cpt": dict(dilution_steps=1, train=dict(max_steps=2, batch_size=2, block_size=64, warmup_steps=0, save_steps=2,
                                              log_steps=1)),
     "sft": dict(train=dict(max_steps=2, batch_size=2, block_size=128, warmup_steps=0, save_steps=2, log_steps=1)),
     "unlearn": dict(budget_fraction=0.5, train=dict(batch_size=2, block_size=64, save_steps=2)),
-    "seeds": [0], "sweep_ratios": [], "methods": ["bounded", "ga"],
+    "seeds": [0], "sweep_ratios": [], "methods": ["bounded", "ga"], "dilution_seeds": 1,  # SmolLM2's own Q-A too
     "eval": dict(ifeval_prompts=4, max_new_tokens=16, batch_size=4, probe_prompts=2, dynamics_prompts=2,
                  dynamics_items=8, heldout_texts=8, response_tokens=16, map_samples=10),
 })

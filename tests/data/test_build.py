@@ -213,9 +213,9 @@ def test_profile_parameters_for_the_pretrained_track():
                                        {"PROFILE": "pretrained", "IFEVAL_PROMPTS": 50}).eval.ifeval_prompts == 50
     with pytest.raises(ValueError, match="IFEVAL_PROMPTS.*541"):
         resolve_notebook_parameters("03_overfitting_analysis", {"PROFILE": "pretrained", "IFEVAL_PROMPTS": 0})
-    assert resolve_notebook_parameters("02_pretrain_cpt_sft", {"PROFILE": "pretrained"}).sweep_ratios == (0.9,)
+    assert resolve_notebook_parameters("02_pretrain_cpt_sft", {"PROFILE": "pretrained"}).sweep_ratios == ()
     assert resolve_notebook_parameters("02_pretrain_cpt_sft",
-                                       {"PROFILE": "pretrained", "SWEEP_RATIOS": []}).sweep_ratios == ()
+                                       {"PROFILE": "pretrained", "SWEEP_RATIOS": [0.9]}).sweep_ratios == (0.9,)
     assert resolve_notebook_parameters("04_unlearning", {"PROFILE": "default", "METHODS": ["bounded", "npo"]}
                                        ).methods == ("bounded", "npo")
     with pytest.raises(ValueError, match="METHODS"):

@@ -104,6 +104,6 @@ def test_ifeval_suite_reads_as_hsr_ssr_with_groups_and_leakage():
     from synthrepro.config import get_profile
     from synthrepro.evaluation.suites import make_suite, probe
     ecfg = get_profile("pretrained").eval
-    assert len(make_suite(ecfg)) == 100 and len(probe(ecfg)) == 32
+    assert len(make_suite(ecfg)) == 200 and len(probe(ecfg)) == 32
     all_541 = make_suite(dataclasses.replace(ecfg, ifeval_prompts=None))
     assert len(all_541) == 541 and probe(ecfg).prompts == probe(ecfg).prompts  # seeded: the same every time
