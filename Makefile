@@ -47,9 +47,11 @@ pretrained-phase-imend: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_phase_imend --publish
 
 # The pretrained track (notebooks 01-05 on SmolLM2-135M-Instruct): the Q-A habit installed at the dose the rule chose,
-# reference vs synthetic on 200 fixed IFEval prompts, 3 seeds, paired; `bounded` on every seed.
+# reference vs synthetic on 200 fixed IFEval prompts, 3 seeds, paired; `bounded` on every seed; the executed
+# notebooks to figures/pretrained/notebooks/.
 repro-pretrained: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained
+	$(VENV)/bin/synthrepro pipeline --profile pretrained --publish
 # Its verdict run: all 541 IFEval prompts for the arms and `bounded` (reusing every stage `make repro-pretrained`
 # trained, or training them); figures to figures/pretrained/ifeval-541/.
 repro-pretrained-verdicts: setup

@@ -16,7 +16,8 @@ import time
 
 from synthrepro.data.shipped import load_ifeval_prompts
 from synthrepro.evaluation.ifeval import score
-from synthrepro.models.generation import generate, generation_batches
+from synthrepro.models.generation import generate, generation_batches, prompt_lengths
+from synthrepro.models.tokenizer import prompt_texts
 from synthrepro.models.loading import load_model
 from synthrepro.models.smollm2 import resolve_base
 from synthrepro.models.tokenizer import load_tokenizer
@@ -36,9 +37,7 @@ def main():
     model, tok = load_model(path), load_tokenizer(path)
     rows = sorted(load_ifeval_prompts(a.prompts, 0), key=lambda r: len(r["prompt"]))
     prompts = [r["prompt"] for r in rows]
-    texts = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
-             for p in prompts]
-    lengths = [len(ids) for ids in tok(texts, add_special_tokens=False)["input_ids"]]
+    lengths = prompt_lengths(tok, prompt_texts(tok, prompts))
     out = {"model": str(a.model or "smollm2-135m-instruct"), "prompts": len(prompts), "batch_size": a.batch_size,
            "max_new_tokens": a.max_new_tokens, "real_prompt_tokens": sum(lengths), "longest_prompt": max(lengths),
            "runs": {}}

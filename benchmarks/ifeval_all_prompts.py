@@ -1,14 +1,15 @@
-"""Probe (not a test): the pretrained track's SFT models on all 541 IFEval prompts, with *paired* comparisons.
+"""Probe (not a test): the pretrained track's SFT models on all 541 IFEval prompts, paired per prompt.
 
-A cheaper look at claims 3-4 than `make repro-pretrained-verdicts` (which re-runs notebooks 03-05 on all 541 prompts
-for every arm: ~2 h on the 2-core CPU). It reuses the checkpoints `make repro-pretrained` recorded in
-runs/pretrained/02_pretrain_cpt_sft.json and 04_unlearning.json, generates with the profile's evaluation settings
-(greedy, <= 256 new tokens, bf16 where the CPU is fast at it) and scores with `evaluation.suites.evaluate_ifeval`. Models are
-evaluated in the order given and the JSON is rewritten after each one, so a run stopped early keeps what it finished.
+A cheaper look at claims 3-4 than `make repro-pretrained-verdicts` (which re-runs notebooks 03-05 on all 541 prompts:
+every likelihood, probe and map again, and SmolLM2 itself). It reuses the checkpoints `make repro-pretrained` recorded
+in runs/pretrained/02_pretrain_cpt_sft.json and 04_unlearning.json and generates with the profile's evaluation settings
+(`instruction_metrics` on the profile's EvalConfig with all 541 prompts: greedy, its reply length, precision and
+batching). Models are evaluated in the order given and the JSON is rewritten after each one, so a run stopped early
+keeps what it finished.
 
-Every model answers the same 541 prompts, so differences are paired: per prompt d_i = y_i - x_i (prompt-level strict,
-1 = every instruction followed); SE = std(d_i) / sqrt(541) per seed; over seeds the larger of that (on the per-prompt
-differences averaged over seeds) and the seed-spread SE; verdicts with the project's 2-SE rule (`evaluate.verdict`).
+Every model answers the same 541 prompts, so differences are paired per prompt within each seed
+(`stats.paired_effect`: SE the larger of the pooled paired SE and the seed-spread SE; MDE = 2 SE) with the project's
+2-SE rule (`stats.verdict`).
 
     .venv/bin/python benchmarks/ifeval_all_prompts.py --models reference:0 synthetic:0 unlearned:bounded:0 ...
     .venv/bin/python benchmarks/ifeval_all_prompts.py --summary      # comparisons from what the JSON holds
@@ -16,20 +17,26 @@ differences averaged over seeds) and the seed-spread SE; verdicts with the proje
                                                                      # notebooks 03-04 evaluated (no model is run)
 """
 import argparse
+import dataclasses
 import json
-import math
-
-import numpy as np
+import time
 
 from synthrepro.config import get_profile, resolve_path
-from synthrepro.evaluation import stats as ev
-from synthrepro.evaluation.suites import evaluate_ifeval
+from synthrepro.evaluation import stats
+from synthrepro.evaluation.following import instruction_metrics
+from synthrepro.evaluation.suites import make_suite
+from synthrepro.models import load_model, load_tokenizer
 from synthrepro.models import smollm2 as pretrained
 from synthrepro.records import results
 
-COMPARISONS = (("claim 3: synthetic below reference", "reference", "synthetic", -1),
-               ("claim 4: unlearned above synthetic", "synthetic", "unlearned:bounded", +1),
-               ("claim 4: unlearned vs reference (restored = not below)", "reference", "unlearned:bounded", +1))
+#: (name, first, second, expected sign of second − first, outcome)
+COMPARISONS = (("claim 3: synthetic below reference", "reference", "synthetic", -1, "hard"),
+               ("claim 4: unlearned above synthetic", "synthetic", "unlearned:bounded", +1, "hard"),
+               ("claim 4: unlearned vs reference (restored = not below)", "reference", "unlearned:bounded", +1, "hard"),
+               ("leakage: synthetic above reference", "reference", "synthetic", +1, "leak"),
+               ("leakage: unlearned below synthetic", "synthetic", "unlearned:bounded", -1, "leak"))
+OUTCOMES = {"hard": lambda p: int(all(p["strict"])), "leak": lambda p: int(p["leak"])}
+LEAKED_KEPT = 6
 
 
 def _recorded_rows(*sources: tuple[str, str]) -> list[dict]:
@@ -53,33 +60,24 @@ def checkpoints() -> dict[str, str]:
 
 def recorded() -> dict:
     """'arm:seed' -> the IFEval record (with per-prompt outcomes) after SFT, as notebooks 03 and 04 recorded it."""
-    return {f"{e['arm']}:{e['seed']}": {**e["sft"]["following"]["ifeval"], "per_prompt": e["sft"]["following"]["per_prompt"]}
+    return {f"{e['arm']}:{e['seed']}": {**e["sft"]["following"]["ifeval"],
+                                        "per_prompt": e["sft"]["following"]["per_prompt"]}
             for e in _recorded_rows(("03_overfitting_analysis", "evals"), ("04_unlearning", "evals"))}
 
 
-def paired(rec: dict, a: str, b: str, seeds: list[int], expected: int) -> dict | None:
-    """Paired prompt-level strict difference b - a over the seeds both were evaluated on (None if none)."""
-    seeds = [s for s in seeds if f"{a}:{s}" in rec and f"{b}:{s}" in rec]
-    if not seeds:
-        return None
-    outcome = lambda key: np.array([all(p["strict"]) for p in rec[key]["per_prompt"]], float)  # noqa: E731
-    d = np.stack([outcome(f"{b}:{s}") - outcome(f"{a}:{s}") for s in seeds])  # seeds x prompts
-    per_seed = d.mean(axis=1)
-    prompt_se = float(d.mean(axis=0).std(ddof=1) / math.sqrt(d.shape[1]))
-    seed_se = float(per_seed.std(ddof=1) / math.sqrt(len(seeds))) if len(seeds) > 1 else 0.0
-    eff = {"diff": float(per_seed.mean()), "se": max(prompt_se, seed_se), "prompt_se": prompt_se, "seed_se": seed_se,
-           "per_seed": {str(s): float(v) for s, v in zip(seeds, per_seed)}, "seeds": seeds,
-           "a_only": int((d < 0).sum()), "b_only": int((d > 0).sum()), "n_prompts": int(d.shape[1])}
-    eff["verdict"] = ev.verdict(eff, expected)
-    return eff
-
-
 def summary(rec: dict) -> dict:
-    seeds = sorted({int(k.rsplit(":", 1)[1]) for k in rec if k != "base"})
+    """Per model its rates; per comparison `stats.paired_effect` over the seeds both models were evaluated on, with
+    the verdict for its expected sign."""
     table = {k: {m: v[m]["accuracy"] for m in ("prompt_strict", "instruction_strict", "prompt_loose", "leak_rate")}
              for k, v in sorted(rec.items())}
-    comps = {name: paired(rec, a, b, seeds, sign) for name, a, b, sign in COMPARISONS}
-    return {"models": table, "comparisons": {k: v for k, v in comps.items() if v is not None}}
+    comps = {}
+    for name, a, b, sign, outcome in COMPARISONS:
+        per = {arm: {int(k.rsplit(":", 1)[1]): [OUTCOMES[outcome](p) for p in v["per_prompt"]]
+                     for k, v in rec.items() if k.rsplit(":", 1)[0] == arm} for arm in (a, b)}
+        if set(per[a]) & set(per[b]):
+            eff = stats.paired_effect(per[a], per[b])
+            comps[name] = {**eff, "verdict": stats.verdict(eff, sign), "first": a, "second": b, "outcome": outcome}
+    return {"models": table, "comparisons": comps}
 
 
 def main() -> None:
@@ -104,17 +102,21 @@ def main() -> None:
         if missing:
             raise SystemExit(f"no recorded checkpoint for {missing}; known: {sorted(known)} "
                              "(run `make repro-pretrained` first)")
-        e = cfg.eval
+        ecfg = dataclasses.replace(cfg.eval, ifeval_prompts=None)
+        suite = make_suite(ecfg)
         for m in args.models:
             path = pretrained.ensure_checkpoint() if m == "base" else resolve_path(known[m])
-            res = evaluate_ifeval(path, n_prompts=None, max_new_tokens=e.max_new_tokens,
-                                             batch_size=e.batch_size, bf16=e.generation_bf16)
-            res["checkpoint"] = str(path)
-            rec[m] = res
+            t0 = time.perf_counter()
+            follow, replies = instruction_metrics(load_model(path), load_tokenizer(path), suite, ecfg)
+            leaked = [{"prompt": suite.prompts[i], "reply": replies[i], "strict": p["strict"]}
+                      for i, p in enumerate(follow["per_prompt"]) if p["leak"]][:LEAKED_KEPT]
+            rec[m] = {**follow["ifeval"], "per_prompt": follow["per_prompt"], "leaked": leaked,
+                      "checkpoint": str(path), "generation_seconds": round(time.perf_counter() - t0, 1),
+                      "eval_config": dataclasses.asdict(ecfg)}
             results.write_json_atomic(out, rec)
-            print(f"{m}: prompt strict {res['prompt_strict']['accuracy']:.3f}, instruction strict "
-                  f"{res['instruction_strict']['accuracy']:.3f}, leak {res['leak_rate']['accuracy']:.3f} "
-                  f"({res['generation_seconds']:.0f} s)", flush=True)
+            print(f"{m}: prompt strict {rec[m]['prompt_strict']['accuracy']:.3f}, instruction strict "
+                  f"{rec[m]['instruction_strict']['accuracy']:.3f}, leak {rec[m]['leak_rate']['accuracy']:.3f} "
+                  f"({rec[m]['generation_seconds']:.0f} s)", flush=True)
     s = summary(rec)
     print(json.dumps(s, indent=1))
     results.write_json_atomic(out.with_name(out.stem + "_summary.json"), s)

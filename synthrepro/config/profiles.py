@@ -105,9 +105,9 @@ PROFILES["smoke"] = derive(BASE, "smoke", {
 #: that installs the Q-A habit. That dose was chosen by one criterion fixed before the pilots ran (`phase_map.pick_dose`
 #: on the committed pilots): the smallest learning rate of 5e-5 / 1e-4 / 2e-4 (48 steps × 8 × 128 tokens, 50 %
 #: SynthQA, documents separated by <|endoftext|>) whose synthetic arm writes Q-A shaped replies to ≥ 8 of the 32 fixed
-#: probe prompts before SFT — never by an IFEval gap. The reference arm gets the same tokens of biographies; unlearning
-#: runs at the CPT learning rate on 25 % of the CPT tokens. Then an SFT small next to the Q-A data (8 steps × 2
-#: AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens). 200 fixed IFEval prompts, replies ≤ 128 tokens,
+#: probe prompts before SFT — never by an IFEval gap. The reference arm gets the same tokens of biographies;
+#: unlearning runs at the CPT learning rate on 25 % of the CPT tokens. Then an SFT small next to the Q-A data (8 steps
+#: × 2 AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens). 200 fixed IFEval prompts, replies ≤ 128 tokens,
 #: generated in batches of a 16,384-token budget; 3 seeds; `bounded` on every seed. fp32: the same numbers on every
 #: machine of this kind (`precision: bf16` / `generation_bf16: true` in a profile file ask for bf16). The baselines and
 #: the dilution arm are `make repro-pretrained-extras`; all 541 prompts `make repro-pretrained-verdicts`.

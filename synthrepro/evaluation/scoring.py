@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy.stats import ks_2samp
 
-from ..models.tokenizer import chat_texts, document_start_id, padding_side
+from ..models.tokenizer import chat_texts, document_start_id, padding_side, prompt_texts
 from ..training.packing import pad_sequences
 from .stats import wilson_interval
 
@@ -101,8 +101,7 @@ def compare_distributions(a: list[float], b: list[float]) -> dict:
 def next_token_distributions(model, tokenizer, prompts: list[str], batch_size: int = 32) -> torch.Tensor:
     """log-probabilities of the first response token after each chat prompt, shape [n_prompts, vocab]."""
     model.eval()
-    texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                           tokenize=False) for p in prompts]
+    texts = prompt_texts(tokenizer, prompts)
     out = []
     with padding_side(tokenizer, "left"):
         for i in range(0, len(texts), batch_size):

@@ -18,7 +18,7 @@ import math
 import time
 from pathlib import Path
 
-from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, resolve_path, shown
+from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, repo_root, resolve_path, shown
 from ..data.build import load_world
 from ..evaluation.stats import paired_effect, verdict
 from ..evaluation.suites import make_suite
@@ -74,6 +74,36 @@ def pick_dose(pilots: list[dict]) -> float | None:
                if all(p["args"].get(k) == v for k, v in DOSE_PILOT.items()) and p["args"]["lr"] in DOSE_LADDER
                and p["arms"]["synthetic"]["leak_rate"]["correct"] >= DOSE_MIN_LEAKS]
     return min(passing) if passing else None
+
+
+#: Where the pilots' records are committed (`benchmarks/pretrained_probe.py` JSON).
+PILOTS_DIR = Path("figures") / "pretrained_phase" / "pilots"
+
+
+def _lr(x: float) -> str:
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def dose_rule_text() -> str:
+    """The dose rule in words, from the constants `pick_dose` applies."""
+    p = DOSE_PILOT
+    return (f"the smallest CPT learning rate (of {' / '.join(_lr(x) for x in DOSE_LADDER)} at {p['steps']} steps × "
+            f"{p['batch']} × {p['block']} tokens, {p['ratio'] * 100:.0f} % SynthQA) whose synthetic arm writes Q-A "
+            f"shaped replies to ≥ {DOSE_MIN_LEAKS} of the {p['prompts']} fixed probe prompts before SFT")
+
+
+def committed_pilots() -> list[dict]:
+    """The pilots' records committed under `PILOTS_DIR`, in file order."""
+    return [json.loads(p.read_text()) for p in sorted((repo_root() / PILOTS_DIR).glob("*.json"))]
+
+
+def dose_rule_applies(cpt_cfg) -> bool:
+    """Whether a CPT configuration is the one the pilots tried (steps, batch, block, SynthQA share, separator), so that
+    the rule speaks to its learning rate."""
+    t, p = cpt_cfg.train, DOSE_PILOT
+    return ((t.max_steps, t.batch_size, t.block_size, cpt_cfg.synth_ratio, cpt_cfg.separator)
+            == (p["steps"], p["batch"], p["block"], p["ratio"], p["separator"]))
 
 
 def pilot_rows(pilots: list[dict]) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .tokenizer import padding_side, stop_ids
+from .tokenizer import padding_side, prompt_texts, stop_ids
 
 
 def generation_batches(lengths: list[int], batch_size: int, max_new_tokens: int,
@@ -27,6 +27,11 @@ def generation_batches(lengths: list[int], batch_size: int, max_new_tokens: int,
     return batches
 
 
+def prompt_lengths(tokenizer, texts: list[str]) -> list[int]:
+    """Tokens per text as `generate` encodes it (no special tokens added: the chat template holds them)."""
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
 @torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 96, batch_size: int = 32,
              chat: bool = True, batch_tokens: int | None = None) -> list[str]:
@@ -35,10 +40,8 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 96, bat
     the prompts' order. Works for any chat model with a chat template; the tokenizer is left as it was given."""
     model.eval()
     stop = stop_ids(tokenizer)
-    texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                           tokenize=False) if chat else p for p in prompts]
-    lengths = ([len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-               if batch_tokens is not None else [0] * len(texts))
+    texts = prompt_texts(tokenizer, prompts, chat)
+    lengths = prompt_lengths(tokenizer, texts) if batch_tokens is not None else [0] * len(texts)
     out: list[str] = [""] * len(texts)
     with padding_side(tokenizer, "left"):
         for batch in generation_batches(lengths, batch_size, max_new_tokens, batch_tokens):

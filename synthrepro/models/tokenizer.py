@@ -82,6 +82,13 @@ def document_start_id(tokenizer) -> int:
     return separator_id(tokenizer, EOT if EOT in tokenizer.get_vocab() else "eos")
 
 
+def prompt_texts(tokenizer, prompts: list[str], chat: bool = True) -> list[str]:
+    """The texts `generate` feeds the model: each prompt as one user turn with the generation prompt (`chat`), or
+    as it is."""
+    return [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
+            if chat else p for p in prompts]
+
+
 def chat_texts(tokenizer, prompt: str, response: str) -> tuple[str, str]:
     """(the chat-formatted prompt up to the assistant's turn, the reply as the template writes it: the response and
     the template's own turn end — `<|end|>` for the world's tokenizer, `<|im_end|>` for SmolLM2's)."""

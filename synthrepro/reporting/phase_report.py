@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import get_profile, shown
+from ..experiments.phase_map import dose_rule_text
 
 #: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
 PHASE_OF = {"default": "phase", "smoke": "phase_smoke"}
@@ -32,11 +33,10 @@ def section_name(profile_name: str) -> str:
     return "phase" if profile_name in WORLD_MAPS else profile_name
 
 
-#: How the pretrained witness's design was chosen (recorded with its map; the rule's pilots are in the issue notes).
-WITNESS_CHOSEN_BY = ("one criterion fixed before the pilots ran: the smallest CPT learning rate (of 5e-5 / 1e-4 / "
-                     "2e-4 at 48 steps × 8 × 128 tokens, 50 % SynthQA) whose synthetic arm writes Q-A shaped replies "
-                     "to ≥ 8 of the 32 fixed probe prompts before SFT; the SFT's length by SynthQA/SFT ≥ 5 on loss "
-                     "tokens at its last step; never an IFEval gap")
+#: How the pretrained witness's design was chosen (recorded with its map; the rule's pilots are committed under
+#: `phase_map.PILOTS_DIR`).
+WITNESS_CHOSEN_BY = (f"one criterion fixed before the pilots ran: {dose_rule_text()}; the SFT's length by SynthQA/SFT "
+                     "≥ 5 on loss tokens at its last step; never an IFEval gap")
 
 
 def design_record(cfg, base_info: dict, head_step: int) -> dict:

