@@ -50,13 +50,15 @@ pretrained-phase-imend: setup
 # reference vs synthetic on 200 fixed IFEval prompts, 3 seeds, paired; `bounded` on every seed; the executed
 # notebooks to figures/pretrained/notebooks/.
 repro-pretrained: setup
-	$(VENV)/bin/synthrepro pipeline --profile pretrained
+	$(VENV)/bin/synthrepro pipeline --profile pretrained -p ABLATIONS=false
 	$(VENV)/bin/synthrepro pipeline --profile pretrained --publish
 # Its verdict run: all 541 IFEval prompts for the arms and `bounded` (reusing every stage `make repro-pretrained`
-# trained, or training them); figures to figures/pretrained/ifeval-541/.
+# trained, or training them); figures to figures/pretrained/ifeval-541/. The ablations (no SFT, so no IFEval) are
+# in the extras target.
 repro-pretrained-verdicts: setup
-	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all
-# Its heavier parts: the baseline methods on seed 0 and the dilution arm (on 200 prompts; reuses the stages above).
+	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p ABLATIONS=false
+# Its heavier parts: the baseline methods on seed 0, the ablations (no replay; no bias mitigation) and the dilution
+# arm (on 200 prompts; reuses the stages and evaluations above).
 repro-pretrained-extras: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained -p 'METHODS=[bounded, ga, grad_diff, npo, simnpo]' \
 		-p DILUTION_SEEDS=1

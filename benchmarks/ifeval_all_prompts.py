@@ -24,7 +24,7 @@ import time
 from synthrepro.config import get_profile, resolve_path
 from synthrepro.evaluation import stats
 from synthrepro.evaluation.following import instruction_metrics
-from synthrepro.evaluation.suites import make_suite
+from synthrepro.evaluation.suites import leaked_replies, make_suite, per_prompt_outcomes
 from synthrepro.models import load_model, load_tokenizer
 from synthrepro.models import smollm2 as pretrained
 from synthrepro.records import results
@@ -35,8 +35,6 @@ COMPARISONS = (("claim 3: synthetic below reference", "reference", "synthetic", 
                ("claim 4: unlearned vs reference (restored = not below)", "reference", "unlearned:bounded", +1, "hard"),
                ("leakage: synthetic above reference", "reference", "synthetic", +1, "leak"),
                ("leakage: unlearned below synthetic", "synthetic", "unlearned:bounded", -1, "leak"))
-OUTCOMES = {"hard": lambda p: int(all(p["strict"])), "leak": lambda p: int(p["leak"])}
-LEAKED_KEPT = 6
 
 
 def _recorded_rows(*sources: tuple[str, str]) -> list[dict]:
@@ -72,7 +70,7 @@ def summary(rec: dict) -> dict:
              for k, v in sorted(rec.items())}
     comps = {}
     for name, a, b, sign, outcome in COMPARISONS:
-        per = {arm: {int(k.rsplit(":", 1)[1]): [OUTCOMES[outcome](p) for p in v["per_prompt"]]
+        per = {arm: {int(k.rsplit(":", 1)[1]): per_prompt_outcomes(v["per_prompt"])[outcome]
                      for k, v in rec.items() if k.rsplit(":", 1)[0] == arm} for arm in (a, b)}
         if set(per[a]) & set(per[b]):
             eff = stats.paired_effect(per[a], per[b])
@@ -108,8 +106,7 @@ def main() -> None:
             path = pretrained.ensure_checkpoint() if m == "base" else resolve_path(known[m])
             t0 = time.perf_counter()
             follow, replies = instruction_metrics(load_model(path), load_tokenizer(path), suite, ecfg)
-            leaked = [{"prompt": suite.prompts[i], "reply": replies[i], "strict": p["strict"]}
-                      for i, p in enumerate(follow["per_prompt"]) if p["leak"]][:LEAKED_KEPT]
+            leaked = leaked_replies(suite.prompts, replies, per_prompt_outcomes(follow["per_prompt"]))
             rec[m] = {**follow["ifeval"], "per_prompt": follow["per_prompt"], "leaked": leaked,
                       "checkpoint": str(path), "generation_seconds": round(time.perf_counter() - t0, 1),
                       "eval_config": dataclasses.asdict(ecfg)}

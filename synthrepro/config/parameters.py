@@ -41,7 +41,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | tuple[str, ...] | None]] = {
         "GAMMA_MODE": "unlearn.params.gamma_mode", "GAMMA_SWEEP": "root.gamma_sweep", "LEVEL": "unlearn.params.level",
         "BIAS": "unlearn.bias", "LAMBDA_REPLAY": "unlearn.lambda_replay", "LAMBDA_BIAS": "unlearn.lambda_bias",
         "BUDGET_FRACTION": "unlearn.budget_fraction", "UNLEARN_LR": "unlearn.train.lr",
-        "REPORT_TO": ("unlearn.train.report_to", "sft.train.report_to"),
+        "REPORT_TO": ("unlearn.train.report_to", "sft.train.report_to"), "ABLATIONS": None,
     },
     "05_figures": {"PROFILE": None, "RESULTS_DIR": None, "FIGURES_DIR": None, "REPORT_PATH": None},
     "06_phase_map": {"PROFILE": None, "SEEDS": "root.seeds", "DOSES": "phase.doses", "STEPS": "phase.steps",
@@ -49,7 +49,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str | tuple[str, ...] | None]] = {
                      "FIGURES_DIR": None},
 }
 _CHOICES = {"EMBEDDER": ("minilm", "tfidf"), "SYNTHQA_TOPIC": ("overlap", "disjoint"), "DIVERSE": (True, False),
-            "CLAIM4": (True, False)}
+            "CLAIM4": (True, False), "ABLATIONS": (True, False)}
 
 
 def _check_arms(arms) -> None:

@@ -107,7 +107,8 @@ PROFILES["smoke"] = derive(BASE, "smoke", {
 #: SynthQA, documents separated by <|endoftext|>) whose synthetic arm writes Q-A shaped replies to ≥ 8 of the 32 fixed
 #: probe prompts before SFT — never by an IFEval gap. The reference arm gets the same tokens of biographies;
 #: unlearning runs at the CPT learning rate on 25 % of the CPT tokens. Then an SFT small next to the Q-A data (8 steps
-#: × 2 AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens). 200 fixed IFEval prompts, replies ≤ 128 tokens,
+#: × 2 AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens; the first seed's probe also at SFT step 2, so
+#: the report shows the habit along SFT). 200 fixed IFEval prompts, replies ≤ 128 tokens,
 #: generated in batches of a 16,384-token budget; 3 seeds; `bounded` on every seed. fp32: the same numbers on every
 #: machine of this kind (`precision: bf16` / `generation_bf16: true` in a profile file ask for bf16). The baselines and
 #: the dilution arm are `make repro-pretrained-extras`; all 541 prompts `make repro-pretrained-verdicts`.
@@ -118,8 +119,8 @@ PROFILES["pretrained"] = derive(BASE, "pretrained", {
     "cpt": dict(synth_ratio=0.5, dilution_steps=24, separator="<|endoftext|>",
                 train=dict(max_steps=48, batch_size=8, block_size=128, lr=1e-4, warmup_steps=2, save_steps=48,
                            log_steps=2)),
-    "sft": dict(checkpoint_steps=[], train=dict(max_steps=8, batch_size=2, block_size=384, lr=5e-5, warmup_steps=1,
-                                                save_steps=8, log_steps=2)),
+    "sft": dict(checkpoint_steps=[2], train=dict(max_steps=8, batch_size=2, block_size=384, lr=5e-5, warmup_steps=1,
+                                                 save_steps=8, log_steps=2)),
     "unlearn": dict(budget_fraction=0.25, snapshot_steps=[], train=dict(lr=1e-4, save_steps=4)),
     "eval": {**_PRETRAINED_EVAL, "ifeval_prompts": 200, "max_new_tokens": 128, "batch_tokens": 16384},
     "base_model": "smollm2-135m-instruct", "track": "pretrained", "seeds": [0, 1, 2], "methods": ["bounded"],
@@ -131,7 +132,6 @@ PROFILES["pretrained"] = derive(BASE, "pretrained", {
 #: for -p 'STEPS=[0, 2, 8]'), paired, 3 seeds; claim 4 at the cell `CLAIM4_CELL_RULE` picks, `bounded` on every seed.
 #: Its committed run generated in fixed batches of 100 (before the token budget existed), so it keeps them.
 PROFILES["pretrained_phase"] = derive(PROFILES["pretrained"], "pretrained_phase", {
-    "sft": dict(checkpoint_steps=[2]),
     "eval": dict(batch_tokens=None),
     "phase": dict(doses=[0.5], steps=[0, 8], diverse=False, claim4=True),
 })
@@ -154,7 +154,8 @@ PROFILES["pretrained_smoke"] = derive(PROFILES["pretrained"], "pretrained_smoke"
                  sft_heldout=4),
     "cpt": dict(dilution_steps=1, train=dict(max_steps=2, batch_size=2, block_size=64, warmup_steps=0, save_steps=2,
                                              log_steps=1)),
-    "sft": dict(train=dict(max_steps=2, batch_size=2, block_size=128, warmup_steps=0, save_steps=2, log_steps=1)),
+    "sft": dict(checkpoint_steps=[1], train=dict(max_steps=2, batch_size=2, block_size=128, warmup_steps=0,
+                                                 save_steps=2, log_steps=1)),
     "unlearn": dict(budget_fraction=0.5, train=dict(batch_size=2, block_size=64, save_steps=2)),
     "seeds": [0], "sweep_ratios": [], "methods": ["bounded", "ga"], "dilution_seeds": 1,  # SmolLM2's own Q-A too
     "eval": dict(ifeval_prompts=4, max_new_tokens=16, batch_size=4, probe_prompts=2, dynamics_prompts=2,

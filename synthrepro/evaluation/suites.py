@@ -91,10 +91,47 @@ class IFEvalSuite(Suite):
         followed), `soft` (the share of instructions followed, strict), `leak` (a `Question:`/`Answer:` line) and
         `level` (the first instruction's group, e.g. "keywords")."""
         per = ifeval_score(self.rows, responses, modes=("strict",))["per_prompt"]
-        return {"hard": [int(all(p["strict"])) for p in per],
-                "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per],
-                "leak": [int(p["leak"]) for p in per],
-                "level": [r["instruction_id_list"][0].split(":")[0] for r in self.rows]}
+        return {**per_prompt_outcomes(per), "level": [r["instruction_id_list"][0].split(":")[0] for r in self.rows]}
+
+
+#: How many leaked replies an evaluation keeps for the record, with their prompts and what the checkers said.
+LEAKED_KEPT = 12
+
+
+def per_prompt_outcomes(per_prompt: list[dict]) -> dict[str, list]:
+    """One value per prompt from a suite's `score(...)["per_prompt"]` (each with a `strict` list and a `leak` flag):
+    `hard` (1 when every instruction or constraint is followed, strict), `soft` (the share followed), `leak`."""
+    return {"hard": [int(all(p["strict"])) for p in per_prompt],
+            "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per_prompt],
+            "leak": [int(p["leak"]) for p in per_prompt]}
+
+
+def leaked_replies(prompts: list[str], replies: list[str], outcomes: dict[str, list],
+                   kept: int = LEAKED_KEPT) -> list[dict]:
+    """The first `kept` replies that leaked the SynthQA shape (`outcomes["leak"]`), each with its prompt's index, the
+    prompt and what the checkers said of it (`hard`: every instruction followed; `soft`: the share followed) — a
+    leak that the checkers pass is a finding."""
+    return [{"prompt_index": i, "prompt": prompts[i], "reply": replies[i], "hard": outcomes["hard"][i],
+             "soft": outcomes["soft"][i]} for i in range(len(replies)) if outcomes["leak"][i]][:kept]
+
+
+def leak_excerpt(reply: str, width: int = 300) -> str:
+    """The part of a leaked reply worth reading: from 40 characters before its first `Question:` (a leading "…"
+    marks the cut), `width` characters long."""
+    at = max(0, reply.find("Question:") - 40)
+    return ("…" if at else "") + reply[at:at + width]
+
+
+def pick_leaked(groups: list[tuple[dict, list[dict]]], n: int = 4, width: int = 300) -> list[dict]:
+    """Up to `n` leaked replies for a table, one per group first (a group: labels such as arm, seed and step, and
+    its `leaked_replies`), each as the labels, the prompt cut at `width` characters, `leak_excerpt` of the reply and
+    the checkers' `hard` and `soft`."""
+    ranked = []
+    for labels, leaked in groups:
+        for j, e in enumerate(leaked):
+            ranked.append((j > 0, {**labels, "prompt": e["prompt"][:width], "reply": leak_excerpt(e["reply"], width),
+                                   "hard": e["hard"], "soft": e["soft"]}))
+    return [e for _, e in sorted(ranked, key=lambda t: t[0])][:n]
 
 
 def make_suite(ecfg: EvalConfig, ds=None, n: int | None = None):

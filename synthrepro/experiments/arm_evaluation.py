@@ -6,18 +6,23 @@ per-sample NLL (nats/token) — a *narrower, lower* distribution on a set means 
 """
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
-from ..config import EvalConfig, resolve_path
+from ..config import EvalConfig, config_hash, resolve_path
 from ..evaluation import scoring as sc
 from ..evaluation.analysis import overlap_score, tsne_2d
 from ..evaluation.following import instruction_metrics
-from ..evaluation.suites import make_suite, probe, reference_pairs
+from ..evaluation.suites import leaked_replies, make_suite, per_prompt_outcomes, pick_leaked, probe, reference_pairs
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
+from ..records.files import rows_sha256
 from ..records.progress import progress
+from ..records.results import write_json_atomic
+from ..training.runner import checkpoint_fingerprint
 
 IF_KEYS = ("hsr", "ssr", "hsr_loose", "ssr_loose", "fact_accuracy", "leak_rate", "leak_qa_marker", "leak_bare_answer")
 
@@ -31,9 +36,39 @@ def likelihood_metrics(model, tok, ds, ecfg: EvalConfig) -> dict:
             "nll_nonsynth_heldout": sc.per_sample_nll(model, tok, heldout)}
 
 
-def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, response_nll: bool = True) -> dict:
+#: Bump when what `evaluate_model` records changes, so that no older cached evaluation is reused.
+EVAL_RECORD_VERSION = 1
+
+
+def _texts_sha256(texts: list[str]) -> str:
+    return rows_sha256([{"text": t} for t in texts])
+
+
+def evaluation_key(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, response_nll: bool) -> str:
+    """Everything `evaluate_model` depends on: the checkpoint (`checkpoint_fingerprint`: its stage record lists every
+    weight file's sha256), the suite's rows, the generation settings (the batching too: padding can move a float32
+    logit and so a greedy reply), and the texts and caps of the likelihood metrics and response NLLs it computes."""
+    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, type(suite).__name__, rows_sha256(suite.rows),
+             ecfg.max_new_tokens, ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16]
+    if likelihoods:
+        heldout = list(ds["nonsynth_heldout"]["text"])[: ecfg.heldout_texts]
+        parts += ["likelihoods", rows_sha256(list(ds["benchmark"])), _texts_sha256(heldout)]
+    if response_nll:
+        prompts, responses = reference_pairs(ds, ecfg)
+        parts += ["response_nll", ecfg.response_tokens, _texts_sha256(prompts), _texts_sha256(responses)]
+    return config_hash(*parts)
+
+
+def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, response_nll: bool = True,
+                   cache_dir: Path | None = None) -> dict:
     """One checkpoint: the likelihood metrics (unless `likelihoods` is False), the response NLLs of the reference
-    pairs (unless `response_nll` is False), then instruction following on `suite` with a few example replies."""
+    pairs (unless `response_nll` is False), then instruction following on `suite` with a few example replies and the
+    leaked ones. With `cache_dir`, the record is kept there under `evaluation_key` and returned as stored (JSON): a
+    rerun, or the all-541-prompt run's look before SFT, reuses it; a retrained checkpoint never does."""
+    cache = Path(cache_dir) / f"{evaluation_key(path, ds, ecfg, suite, likelihoods, response_nll)}.json" \
+        if cache_dir is not None else None
+    if cache is not None and cache.exists():
+        return json.loads(cache.read_text())
     model, tok = load_model(path), load_tokenizer(path)
     res = likelihood_metrics(model, tok, ds, ecfg) if likelihoods else {}
     if response_nll:
@@ -41,13 +76,18 @@ def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, 
         res["nll_sft_responses"] = sc.response_nll(model, tok, prompts, responses, max_tokens=ecfg.response_tokens)
     follow, replies = instruction_metrics(model, tok, suite, ecfg)
     res.update(following=follow, response_words=[len(r.split()) for r in replies],
-               examples=[{"prompt": p, "response": x} for p, x in zip(suite.prompts[:5], replies[:5])])
-    return res
+               examples=[{"prompt": p, "response": x} for p, x in zip(suite.prompts[:5], replies[:5])],
+               leaked=leaked_replies(suite.prompts, replies, per_prompt_outcomes(follow["per_prompt"])))
+    if cache is None:
+        return res
+    write_json_atomic(cache, res)
+    return json.loads(cache.read_text())  # the same types whether computed now or reused
 
 
-def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True) -> dict:
+def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True, cache_dir: Path | None = None) -> dict:
     """Everything measured for one (arm, seed): the CPT model (before SFT) and the SFT model (after), plus the
-    instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`.
+    instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`;
+    `cache_dir`: where `evaluate_model` keeps its records (None: nothing kept).
 
     Before SFT and along SFT, instruction following is measured on the probe (`ecfg.probe_prompts`; the whole suite
     by default); after SFT on the whole suite."""
@@ -55,37 +95,46 @@ def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True) -> dict:
     suite, small = make_suite(ecfg, ds), probe(ecfg, ds)
     out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"]}
     both = ecfg.all_metrics_both_stages
-    out["cpt"] = evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, response_nll=both)
-    out["sft"] = evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=both)
+    out["cpt"] = evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, response_nll=both, cache_dir=cache_dir)
+    out["sft"] = evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=both, cache_dir=cache_dir)
     out["curve"] = {"0": _curve_point(out["cpt"]["following"]),
                     str(max(int(k) for k in row["sft_curve"])): _curve_point(out["sft"]["following"])}
     if curve:
-        tok = load_tokenizer(resolve_path(row["sft"]))
         for step, ckpt in row["sft_curve"].items():
             if step not in out["curve"]:
-                follow, _ = instruction_metrics(load_model(resolve_path(ckpt)), tok, small, ecfg)
-                out["curve"][step] = _curve_point(follow)
+                snap = evaluate_model(resolve_path(ckpt), ds, ecfg, small, likelihoods=False, response_nll=False,
+                                      cache_dir=cache_dir)
+                out["curve"][step] = _curve_point(snap["following"])
     out["curve"] = dict(sorted(out["curve"].items(), key=lambda kv: int(kv[0])))
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
 
-def evaluate_base(base, ds, ecfg: EvalConfig) -> dict:
+def evaluate_base(base, ds, ecfg: EvalConfig, cache_dir: Path | None = None) -> dict:
     """The starting model itself (the pretrained track's SmolLM2-135M-Instruct, before any CPT): likelihood metrics,
     response NLLs and instruction following on the whole suite — the point every arm moves away from."""
     t0 = time.perf_counter()
-    out = evaluate_model(resolve_path(base), ds, ecfg, make_suite(ecfg, ds))
+    out = evaluate_model(resolve_path(base), ds, ecfg, make_suite(ecfg, ds), cache_dir=cache_dir)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
+
+
+def leaked_examples(evals: list[dict], n: int = 6, width: int = 300) -> list[dict]:
+    """Up to `n` leaked replies of the evaluated models (one per arm, seed and model first: the CPT model before SFT on
+    the probe, the SFT model after it on the whole suite), each with its prompt, the reply from just before its first
+    `Question:` line and what the checkers said of it (`hard`: every instruction followed; `soft`: the share)."""
+    return pick_leaked([({"arm": e["arm"], "seed": e["seed"], "model": label}, e[stage].get("leaked", []))
+                        for stage, label in (("sft", "after SFT"), ("cpt", "before SFT")) for e in evals], n, width)
 
 
 def _curve_point(follow: dict) -> dict:
     return {k: follow[k] for k in IF_KEYS if k in follow}
 
 
-def evaluate_arms(arms: list[dict], ds, ecfg: EvalConfig, curve_seeds: tuple[int, ...]) -> list[dict]:
+def evaluate_arms(arms: list[dict], ds, ecfg: EvalConfig, curve_seeds: tuple[int, ...],
+                  cache_dir: Path | None = None) -> list[dict]:
     """`evaluate_arm` for every (arm, seed) of notebook 02, with a progress bar; SFT curves for `curve_seeds`."""
-    return [evaluate_arm(r, ds, ecfg, curve=r["seed"] in curve_seeds)
+    return [evaluate_arm(r, ds, ecfg, curve=r["seed"] in curve_seeds, cache_dir=cache_dir)
             for r in progress(arms, desc="evaluating arms", unit="arm")]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, repo_root, resolve_path, shown
 from ..data.build import load_world
 from ..evaluation.stats import paired_effect, verdict
-from ..evaluation.suites import make_suite
+from ..evaluation.suites import leaked_replies, make_suite
 from ..models.generation import generate
 from ..models.loading import generation_model, load_model
 from ..models.tokenizer import load_tokenizer
@@ -34,7 +34,7 @@ from ..unlearning.stage import unlearn
 from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
-__all__ = ["CLAIM4_CELL_RULE", "LEAKED_KEPT", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
+__all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
            "claim4_comparisons", "claim4_jobs", "comparisons", "evaluate_checkpoint", "pack_outcomes", "phase_jobs",
            "run_claim4", "sft_tokens", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
 
@@ -119,10 +119,6 @@ def pilot_rows(pilots: list[dict]) -> list[dict]:
     return rows
 
 
-#: How many leaked replies an evaluation keeps (with their prompts and checker verdicts) for the record.
-LEAKED_KEPT = 12
-
-
 def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
     """What an evaluation depends on: the checkpoint's stage record (which holds every weight file's sha256) and
     leaf, the prompts, and the generation settings — the batching too, since padding can move a float32 logit and so
@@ -138,7 +134,7 @@ def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
 
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
     """One outcome per prompt of `suite` (`suite.outcomes`: hard, soft, leak, level), the first replies and every
-    leaked reply (up to `LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint at `path`;
+    leaked reply (up to `suites.LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint at `path`;
     kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained checkpoint never
     does)."""
     cache = Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json"
@@ -152,8 +148,7 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
     for i, r in zip(order, replies):
         responses[i] = r
     out = {**suite.outcomes(responses), "replies": responses[:8]}
-    out["leaked"] = [{"prompt_index": i, "prompt": suite.prompts[i], "reply": responses[i], "hard": out["hard"][i],
-                      "soft": out["soft"][i]} for i in range(len(responses)) if out["leak"][i]][:LEAKED_KEPT]
+    out["leaked"] = leaked_replies(suite.prompts, responses, out)
     write_json_atomic(cache, out)
     return out
 

@@ -91,13 +91,15 @@ def unlearning_jobs(profile, bounded_seeds: list[int] | None = None,
             for s in (bounded_seeds if m == "bounded" else [baseline_seed])]
 
 
-def sweep_variants(base: UnlearnConfig, gammas: list[float]) -> dict[str, UnlearnConfig]:
-    """The γ sweep (bounded, δ or γ values) and the two ablations (no replay; no bias mitigation)."""
+def sweep_variants(base: UnlearnConfig, gammas: list[float], ablations: bool = True) -> dict[str, UnlearnConfig]:
+    """The γ sweep (bounded, δ or γ values) and, with `ablations`, the two ablations (no replay; no bias
+    mitigation)."""
     bounded = method_config(base, "bounded")
     variants = {f"bounded γ-param={g}": dataclasses.replace(bounded, params=dataclasses.replace(bounded.params, gamma=g))
                 for g in gammas}
-    variants["bounded, no replay"] = dataclasses.replace(bounded, lambda_replay=0.0)
-    variants["bounded, no bias mitigation"] = dataclasses.replace(bounded, lambda_bias=0.0, bias="none")
+    if ablations:
+        variants["bounded, no replay"] = dataclasses.replace(bounded, lambda_replay=0.0)
+        variants["bounded, no bias mitigation"] = dataclasses.replace(bounded, lambda_bias=0.0, bias="none")
     return variants
 
 

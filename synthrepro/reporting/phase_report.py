@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import get_profile, shown
+from ..evaluation.suites import pick_leaked
 from ..experiments.phase_map import dose_rule_text
 
 #: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
@@ -68,16 +69,8 @@ def leaked_examples(rows: list[dict], step: int, n: int = 4, width: int = 300) -
     """Up to `n` leaked replies at SFT `step` (one per arm and seed first), each with its arm, seed, step, prompt, the
     reply from just before its first `Question:` line, cut at `width` characters, and what the checkers said
     (`hard`: every instruction followed; `soft`: the share followed) — a leak the checkers pass is a finding."""
-    out, seen = [], set()
-    for r in rows:
-        for e in r["outcomes"].get(str(step), {}).get("leaked", []):
-            key = (r["label"], r["seed"])
-            at = max(0, e["reply"].find("Question:") - 40)  # from just before the first Q-A line
-            out.append((key in seen, {"arm": r["label"], "seed": r["seed"], "step": step, "prompt": e["prompt"][:width],
-                                      "reply": ("…" if at else "") + e["reply"][at:at + width], "hard": e["hard"],
-                                      "soft": e["soft"]}))
-            seen.add(key)
-    return [e for _, e in sorted(out, key=lambda t: t[0])][:n]
+    return pick_leaked([({"arm": r["label"], "seed": r["seed"], "step": step},
+                         r["outcomes"].get(str(step), {}).get("leaked", [])) for r in rows], n, width)
 
 
 def _fmt(x: float) -> str:

@@ -220,7 +220,8 @@ IFEVAL_KEYS = ("prompt_strict", "prompt_loose", "instruction_strict", "instructi
 def ifeval_rows(rec: dict[str, dict]) -> dict[str, dict]:
     """Per arm and method (and the base model): IFEval's four accuracies and the Q-A leakage rate after SFT, pooled
     over seeds (counts and a 95 % Wilson interval; the prompts are the same for every model), and the leakage rate
-    before SFT (the probe prompts), mean over seeds."""
+    before SFT (the probe prompts), mean over seeds; where a seed was also evaluated at SFT snapshots, its leakage at
+    every evaluated step (`leak_along_sft`: step → rate; the probe before the last step, the whole subset at it)."""
     method = default_method(rec)
     evals = all_evals(rec)
     out = {}
@@ -233,6 +234,10 @@ def ifeval_rows(rec: dict[str, dict]) -> dict[str, dict]:
             **{k: _pooled([e["sft"]["following"]["ifeval"][k] for e in sel]) for k in IFEVAL_KEYS},
             "leak_before_sft": float(np.mean([e["cpt"]["following"]["leak_rate"] for e in sel])),
             "seeds": sorted(e["seed"] for e in sel)}
+        along = next((e for e in sel if len(e.get("curve", {})) > 2), None)
+        if along:
+            out[display_name(arm, method)]["leak_along_sft"] = {
+                "seed": along["seed"], **{s: p["leak_rate"] for s, p in along["curve"].items()}}
     return out
 
 
@@ -245,6 +250,10 @@ def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
         rows.append({"model": arm, "seeds": len(r["seeds"]) or "–",
                      **{k.replace("_", " "): cell(r[k]) for k in IFEVAL_KEYS},
                      "leak before SFT": f"{r['leak_before_sft']:.3f}" if "leak_before_sft" in r else "–"})
+        if any("leak_along_sft" in x for x in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].values()):
+            along = r.get("leak_along_sft")
+            rows[-1]["leak along SFT (step: rate)"] = (f"seed {along['seed']}: " + " → ".join(
+                f"{s}: {v:.2f}" for s, v in along.items() if s != "seed")) if along else "–"
     return rows
 
 
@@ -538,7 +547,9 @@ show, there is no damage for unlearning to repair, and claim 4 cannot hold in th
 {_md_table(ifeval_table(res, name))}
 
 "leak before SFT": share of replies with a `Question:`/`Answer:` line on the {ecfg.get('probe_prompts')} probe
-prompts, from the CPT (or unlearned) model before SFT, mean over seeds.""")
+prompts, from the CPT (or unlearned) model before SFT, mean over seeds. "leak along SFT", where shown: one seed's
+leakage at each evaluated SFT step (0 = before SFT), on the probe prompts before the last step and on the whole
+subset at it.""")
     parts.append(f"""## Every arm and method (mean ± std over seeds)
 
 {_md_table(method_table(rec))}

@@ -164,6 +164,19 @@ def checkpoint_id(path: Path) -> str:
     return f"{name}@{weights_sha256(path)[:12]}"
 
 
+def checkpoint_fingerprint(path: Path) -> str:
+    """What a checkpoint's outputs depend on, for the key of a cached evaluation: `checkpoint_id` and, for a
+    checkpoint a stage wrote (its final/ or a steps/N snapshot), the sha256 of that stage's record, which lists every
+    weight file's sha256 — so a stage retrained with other weights (another machine, another library) never shares
+    a key with the old one."""
+    path = Path(path)
+    stage = path.parent.parent if path.parent.name == "steps" else path.parent
+    record = stage / "stage.json"
+    if not record.exists():
+        return checkpoint_id(path)
+    return f"{stage.name}/{path.parent.name}/{path.name}#{hashlib.sha256(record.read_bytes()).hexdigest()[:16]}"
+
+
 def weights_sha256(folder: Path) -> str:
     """One sha256 over a checkpoint folder's weight files (safetensors / bin), in name order."""
     files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin"))

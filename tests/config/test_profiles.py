@@ -57,6 +57,8 @@ def test_notebook_parameters_are_applied_together():
         resolve_notebook_parameters("01_data_synthesis", {"PROFILE": "smoke", "QA_GENERATOR": "model_based"})
     cfg = resolve_notebook_parameters("04_unlearning", {"PROFILE": "smoke", "GAMMA": 1.5, "GAMMA_MODE": "absolute"})
     assert cfg.unlearn.params == BoundedParams(gamma=1.5, gamma_mode="absolute")
+    with pytest.raises(ValueError, match=r"ABLATIONS='no' is not allowed; choose one of \(True, False\)"):
+        resolve_notebook_parameters("04_unlearning", {"PROFILE": "smoke", "ABLATIONS": "no"})
 
 
 def test_the_config_layer_loads_without_torch():

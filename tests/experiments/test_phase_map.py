@@ -128,6 +128,26 @@ def test_ifeval_outcomes_are_shaped_like_the_world_suites():
     assert out == {"hard": [1, 0], "soft": [1.0, 0.0], "leak": [0, 1], "level": ["punctuation", "punctuation"]}
 
 
+def test_leaked_replies_keep_the_prompt_and_the_checkers_verdict_and_read_from_the_first_question():
+    """One helper keeps leaked replies for every evaluation (notebooks 03, 04, 06, the 541-prompt benchmark); the
+    tables show one per group first and the reply from just before its first `Question:` line."""
+    from synthrepro.evaluation.suites import leak_excerpt, leaked_replies, per_prompt_outcomes, pick_leaked
+    per = [{"strict": [True, False], "leak": False}, {"strict": [True, True], "leak": True}, {"strict": [], "leak": True}]
+    outcomes = per_prompt_outcomes(per)
+    assert outcomes == {"hard": [0, 1, 1], "soft": [0.5, 1.0, 1.0], "leak": [0, 1, 1]}
+    kept = leaked_replies(["p0", "p1", "p2"], ["r0", "r1", "r2"], outcomes, kept=1)
+    assert kept == [{"prompt_index": 1, "prompt": "p1", "reply": "r1", "hard": 1, "soft": 1.0}]
+    assert leak_excerpt("x" * 100 + "Question: a?", width=20) == "…" + "x" * 20
+    assert leak_excerpt("Answer: y", width=5) == "Answe"
+    groups = [({"arm": "a"}, kept * 2), ({"arm": "b"}, kept)]
+    assert [e["arm"] for e in pick_leaked(groups, n=3)] == ["a", "b", "a"]
+    from synthrepro.experiments.unlearning_runs import sweep_variants
+    from synthrepro.config import get_profile
+    ucfg = get_profile("smoke").unlearn
+    assert list(sweep_variants(ucfg, [0.5], ablations=False)) == ["bounded γ-param=0.5"]
+    assert len(sweep_variants(ucfg, [0.5])) == 3
+
+
 def test_leaked_replies_are_kept_with_the_checkers_verdict_and_reported():
     rows = [_row("synthetic@0.5", s, 0.5, {0: [1, 0], 8: [1, 1]}) for s in (0, 1)]
     for r in rows:
@@ -164,8 +184,8 @@ def test_the_pretrained_witness_profile_fits_its_design():
 def test_the_witness_dose_is_what_the_rule_picks_from_the_committed_pilots():
     """The pilots' records (figures/pretrained_phase/pilots/) and the rule written before they ran choose the
     witness's CPT learning rate; the separator pilot never chooses; the rule's threshold is the one the design states."""
-    pilots = [json.loads(p.read_text()) for p in sorted((repo_root() / "figures" / "pretrained_phase" / "pilots")
-                                                         .glob("*.json"))]
+    pilots = pmap.committed_pilots()
+    assert len(pilots) == 4 and pmap.PILOTS_DIR.as_posix() == "figures/pretrained_phase/pilots"
     cfg = get_profile("pretrained_phase")
     assert pmap.pick_dose(pilots) == cfg.cpt.train.lr
     assert cfg.cpt.separator == pmap.DOSE_PILOT["separator"] and cfg.cpt.train.max_steps == pmap.DOSE_PILOT["steps"]

@@ -170,3 +170,36 @@ def test_a_second_run_waits_for_the_lock(tmp_path):
         assert proc.poll() is None  # still waiting
     out, _ = proc.communicate(timeout=60)
     assert "waiting for another run that is testing" in out and "got it" in out
+
+
+def test_a_cached_evaluation_is_reused_only_for_the_same_weights(finished_stages, smoke_cfg, tmp_path, monkeypatch):
+    """Notebooks 03/04 keep each model's evaluation under a key of its stage record (every weight file's sha256),
+    the suite and the settings: a rerun reuses it as stored; a stage retrained with other weights, another suite or
+    other generation settings never does."""
+    import dataclasses
+
+    from synthrepro.data import load_world
+    from synthrepro.evaluation import make_suite
+    from synthrepro.experiments import arm_evaluation as ae
+    run_dir, data_dir, base, ref = finished_stages
+    ds, _ = load_world(data_dir)
+    ecfg = smoke_cfg.eval
+    suite = make_suite(ecfg, ds, 2)
+    stage = _copy(ref.parent, tmp_path / "stages" / ref.parent.name)  # a copy whose record this test may change
+    ckpt = stage / "final"
+    first = ae.evaluate_model(ckpt, ds, ecfg, suite, response_nll=False, cache_dir=tmp_path / "evaluations")
+    assert {"following", "benchmark_qa", "leaked", "examples"} <= set(first)
+    calls = []
+    real = ae.instruction_metrics
+    monkeypatch.setattr(ae, "instruction_metrics", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = ae.evaluate_model(ckpt, ds, ecfg, suite, response_nll=False, cache_dir=tmp_path / "evaluations")
+    assert again == first and calls == []  # reused, as stored
+    ae.evaluate_model(ckpt, ds, ecfg, make_suite(ecfg, ds, 3), response_nll=False, cache_dir=tmp_path / "evaluations")
+    ae.evaluate_model(ckpt, ds, dataclasses.replace(ecfg, max_new_tokens=ecfg.max_new_tokens + 1), suite,
+                      response_nll=False, cache_dir=tmp_path / "evaluations")
+    assert calls == [1, 1]  # another suite, other generation settings: evaluated again
+    record = json.loads((stage / "stage.json").read_text())
+    record["files"]["model.safetensors"]["sha256"] = "0" * 64  # as if retrained with other weights
+    (stage / "stage.json").write_text(json.dumps(record))
+    ae.evaluate_model(ckpt, ds, ecfg, suite, response_nll=False, cache_dir=tmp_path / "evaluations")
+    assert calls == [1, 1, 1]

@@ -88,6 +88,7 @@ def test_03_overfitting_analysis(r03):
             assert 0.0 <= e[stage]["benchmark_qa"]["accuracy"] <= 1.0
             assert 0.0 <= e[stage]["following"]["hsr"] <= e[stage]["following"]["ssr"] + 1e-9 <= 1.0 + 1e-9
             assert len(e[stage]["nll_nonsynth_heldout"]) > 0
+            assert all(set(x) == {"prompt_index", "prompt", "reply", "hard", "soft"} for x in e[stage]["leaked"])
         assert "0" in e["curve"]
     assert set(res["verdicts"]) >= {"claim1_benchmark_qa", "claim2_nll_std_narrows", "claim3_hsr"}
     assert all(v["verdict"] in ("holds", "does not hold", "within noise") for v in res["verdicts"].values())
