@@ -252,8 +252,9 @@ def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
                      "leak before SFT": f"{r['leak_before_sft']:.3f}" if "leak_before_sft" in r else "–"})
         if any("leak_along_sft" in x for x in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].values()):
             along = r.get("leak_along_sft")
-            rows[-1]["leak along SFT (step: rate)"] = (f"seed {along['seed']}: " + " → ".join(
-                f"{s}: {v:.2f}" for s, v in along.items() if s != "seed")) if along else "–"
+            rows[-1]["leak along SFT"] = " → ".join(
+                f"{v:.2f} (step {s})" for s, v in along.items() if s != "seed") + f", seed {along['seed']}" \
+                if along else "–"
     return rows
 
 
