@@ -28,7 +28,7 @@ from ..models.tokenizer import load_tokenizer
 from ..records.progress import progress
 from ..records.results import write_json_atomic
 from ..training.packing import sft_example
-from ..training.runner import stage_info
+from ..training.runner import checkpoint_fingerprint, stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
 from ..unlearning.stage import unlearn
 from .costs import PAPER_PROPORTIONS
@@ -120,23 +120,20 @@ def pilot_rows(pilots: list[dict]) -> list[dict]:
 
 
 def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
-    """What an evaluation depends on: the checkpoint's stage record (which holds every weight file's sha256) and
-    leaf, the prompts, and the generation settings — the batching too, since padding can move a float32 logit and so
-    a greedy reply."""
-    path = Path(path)
-    stage = path.parent.parent if path.parent.name == "steps" else path.parent
-    record = (stage / "stage.json").read_bytes() if (stage / "stage.json").exists() else path.name.encode()
+    """What an evaluation depends on: the checkpoint (`checkpoint_fingerprint`: its stage record holds every weight
+    file's sha256), the prompts, and the generation settings — the batching too, since padding can move a float32
+    logit and so a greedy reply."""
     prompts = hashlib.sha256(json.dumps([r["prompt"] for r in suite_rows]).encode()).hexdigest()
     batching = [ecfg.batch_size] + ([ecfg.batch_tokens] if ecfg.batch_tokens is not None else [])
-    return config_hash(hashlib.sha256(record).hexdigest(), path.name, prompts, ecfg.max_new_tokens,
-                       ecfg.generation_bf16, *batching)
+    return config_hash(checkpoint_fingerprint(Path(path)), prompts, ecfg.max_new_tokens, ecfg.generation_bf16,
+                       *batching)
 
 
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
     """One outcome per prompt of `suite` (`suite.outcomes`: hard, soft, leak, level), the first replies and every
-    leaked reply (up to `suites.LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint at `path`;
-    kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained checkpoint never
-    does)."""
+    leaked reply (up to `suites.LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint
+    at `path`; kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained
+    checkpoint never does)."""
     cache = Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json"
     if cache.exists():
         return json.loads(cache.read_text())

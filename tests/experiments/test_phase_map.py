@@ -238,3 +238,13 @@ def test_the_report_names_where_notebook_06_is_published():
         assert repo_root() / phase_report.published_notebook(name) == get_profile(name).notebooks_dir() / \
             "06_phase_map.ipynb"
     assert phase_report.published_notebook("phase_smoke") == "notebooks/06_phase_map.ipynb"
+
+
+def test_the_witness_is_the_pretrained_track_with_fixed_batches_and_a_map():
+    """`make pretrained-phase` and `make repro-pretrained` train the same stages (SFT snapshot at step 2 included), so
+    either reuses the other's; the witness only generates in fixed batches (as its committed run did) and has a map."""
+    import dataclasses
+    track, witness = get_profile("pretrained"), get_profile("pretrained_phase")
+    assert track.sft.checkpoint_steps == witness.sft.checkpoint_steps == (2,)
+    assert witness.eval.batch_tokens is None and track.eval.batch_tokens == 16384
+    assert dataclasses.replace(witness, name=track.name, eval=track.eval, phase=track.phase) == track

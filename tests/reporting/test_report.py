@@ -122,3 +122,15 @@ def test_the_pretrained_report_states_how_its_dose_was_chosen():
     other = get_profile("pretrained").cpt
     other = dataclasses.replace(get_profile("pretrained"), cpt=dataclasses.replace(other, synth_ratio=0.25))
     assert report.dose_section(other) is None
+
+
+def test_the_ifeval_table_shows_leakage_along_sft_where_a_seed_was_evaluated_at_snapshots():
+    cell = {"accuracy": 0.1, "correct": 1, "total": 10, "ci95": [0.0, 0.4]}
+    rows = {"synthetic": {"seeds": [0, 1], **{k: cell for k in report.IFEVAL_KEYS}, "leak_before_sft": 0.5,
+                          "leak_along_sft": {"seed": 0, "0": 0.5, "2": 0.3, "8": 0.15}},
+            "base model": {"seeds": [], **{k: cell for k in report.IFEVAL_KEYS}}}
+    table = report.ifeval_table({"tracks": {"pretrained": {"ifeval": rows}}})
+    assert table[0]["leak along SFT"] == "0.50 (step 0) → 0.30 (step 2) → 0.15 (step 8), seed 0"
+    assert table[1]["leak along SFT"] == "–" and table[1]["leak before SFT"] == "–"
+    del rows["synthetic"]["leak_along_sft"]
+    assert "leak along SFT" not in report.ifeval_table({"tracks": {"pretrained": {"ifeval": rows}}})[0]
