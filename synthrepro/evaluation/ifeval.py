@@ -12,6 +12,10 @@ sentences where the English model counts one: sentence counts can only be equal 
 "at most N sentences" check or pass an "at least N" check that the original would not. Every other checker is
 the reference code unchanged.
 
+langdetect (the language checker) draws random samples of the text; unseeded, an ambiguous reply can be read as
+another language on one run and not the next, so two runs of the same replies could differ by a prompt or two.
+`checkers()` seeds it (`DetectorFactory.seed = 0`): each reply's reading is the same on every run.
+
 Accuracy (higher is better): prompt-level = share of prompts whose every instruction is followed; instruction-level
 = share of all instructions followed; "strict" on the response as it is, "loose" also on IFEval's relaxed variants
 (markdown emphasis removed, first/last line removed). Each comes with a 95 % Wilson interval.
@@ -23,6 +27,7 @@ import logging
 import re
 import sys
 
+from langdetect import DetectorFactory
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 from ..data.qa import qa_leak
@@ -30,6 +35,8 @@ from ..data.shipped import INSTALL_HINT, checkers_dir
 from .stats import rate
 
 _MODULE = "_synthrepro_ifeval"
+#: langdetect's seed: without one, an ambiguous reply's language can change from run to run.
+LANGDETECT_SEED = 0
 
 
 def _not_langdetect_noise(record) -> bool:
@@ -53,6 +60,7 @@ def checkers():
         del sys.modules[_MODULE]
         raise ModuleNotFoundError(f"IFEval's checkers need {err.name}: {INSTALL_HINT}") from err
     logging.getLogger().addFilter(_not_langdetect_noise)
+    DetectorFactory.seed = LANGDETECT_SEED  # each reply's language reading the same on every run
     util = sys.modules[f"{_MODULE}.instructions_util"]
     tokenizer = PunktSentenceTokenizer()  # untrained: no download (see the module docstring)
     util._get_sentence_tokenizer = lambda: tokenizer

@@ -37,7 +37,7 @@ def likelihood_metrics(model, tok, ds, ecfg: EvalConfig) -> dict:
 
 
 #: Bump when what `evaluate_model` records changes, so that no older cached evaluation is reused.
-EVAL_RECORD_VERSION = 1
+EVAL_RECORD_VERSION = 2  # 2: IFEval's language checker seeded (evaluation.ifeval.LANGDETECT_SEED)
 
 
 def _texts_sha256(texts: list[str]) -> str:

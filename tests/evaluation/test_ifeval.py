@@ -120,3 +120,14 @@ def test_the_language_checkers_unreadable_reply_message_is_dropped(caplog):
         logging.getLogger().error("another error")
     assert res["prompt_strict"]["accuracy"] == 1.0
     assert [r.getMessage() for r in caplog.records] == ["another error"]
+
+
+def test_the_language_checker_reads_an_ambiguous_reply_the_same_every_time():
+    """langdetect samples the text at random; seeded by `checkers()`, the same reply gets the same verdict on every
+    call, so two runs of the same replies score the same."""
+    from langdetect import DetectorFactory, detect_langs
+
+    ifeval.checkers()
+    assert DetectorFactory.seed == ifeval.LANGDETECT_SEED
+    text = "Ok ja no si da"  # short and mixed: unseeded, langdetect's reading of it varies between calls
+    assert len({str(detect_langs(text)) for _ in range(20)}) == 1
