@@ -24,7 +24,8 @@ import time
 from synthrepro.config import get_profile, resolve_path
 from synthrepro.evaluation import stats
 from synthrepro.evaluation.following import instruction_metrics
-from synthrepro.evaluation.suites import leaked_replies, make_suite, per_prompt_outcomes
+from synthrepro.evaluation.following import per_prompt_outcomes
+from synthrepro.evaluation.suites import leaked_replies, make_suite
 from synthrepro.models import load_model, load_tokenizer
 from synthrepro.models import smollm2 as pretrained
 from synthrepro.records import results

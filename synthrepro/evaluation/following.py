@@ -47,13 +47,21 @@ def score_instruction_following(rows: list[dict], responses: list[str]) -> dict:
     return summarise_following(per_prompt_following(rows, responses))
 
 
+def per_prompt_outcomes(per_prompt: list[dict]) -> dict[str, list]:
+    """One value per prompt from a suite's `score(...)["per_prompt"]` (each with a `strict` list and a `leak` flag):
+    `hard` (1 when every instruction or constraint is followed, strict), `soft` (the share followed; 1.0 for a prompt
+    with none), `leak`. The one place these are computed, for the world's suite and IFEval alike."""
+    return {"hard": [int(all(p["strict"])) for p in per_prompt],
+            "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per_prompt],
+            "leak": [int(p["leak"]) for p in per_prompt]}
+
+
 def prompt_outcomes(rows: list[dict], responses: list[str]) -> dict[str, list]:
-    """One value per prompt, for paired comparisons: `hard` (1 when every constraint is met, strict), `soft` (the
-    share met), `leak` (1 when the reply is SynthQA-shaped, `leakage`'s "any"), `level`."""
+    """One value per prompt, for paired comparisons: `per_prompt_outcomes` (`hard`, `soft`, and `leak`: 1 when the
+    reply is SynthQA-shaped, `leakage`'s "any") and `level`."""
     per = per_prompt_following(rows, responses)
-    return {"hard": [int(all(p["strict"])) for p in per],
-            "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per],
-            "leak": [int(p["leak"]["any"]) for p in per], "level": [p["level"] for p in per]}
+    return {**per_prompt_outcomes([{"strict": p["strict"], "leak": p["leak"]["any"]} for p in per]),
+            "level": [p["level"] for p in per]}
 
 
 def per_prompt_following(rows: list[dict], responses: list[str]) -> list[dict]:

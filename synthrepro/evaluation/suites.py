@@ -24,7 +24,13 @@ from ..data.shipped import load_ifeval_prompts
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
 from .ifeval import score as ifeval_score
-from .following import instruction_metrics, per_prompt_following, prompt_outcomes, summarise_following
+from .following import (instruction_metrics, per_prompt_following, per_prompt_outcomes, prompt_outcomes,
+                        summarise_following)
+
+
+#: Bump when how a suite scores replies changes, so that no cache keeps an older score (2: IFEval's language checker
+#: seeded, `ifeval.LANGDETECT_SEED`). Part of every cached evaluation's key.
+SCORING_VERSION = 2
 
 
 @dataclass
@@ -96,14 +102,6 @@ class IFEvalSuite(Suite):
 
 #: How many leaked replies an evaluation keeps for the record, with their prompts and what the checkers said.
 LEAKED_KEPT = 12
-
-
-def per_prompt_outcomes(per_prompt: list[dict]) -> dict[str, list]:
-    """One value per prompt from a suite's `score(...)["per_prompt"]` (each with a `strict` list and a `leak` flag):
-    `hard` (1 when every instruction or constraint is followed, strict), `soft` (the share followed), `leak`."""
-    return {"hard": [int(all(p["strict"])) for p in per_prompt],
-            "soft": [round(sum(p["strict"]) / len(p["strict"]), 4) if p["strict"] else 1.0 for p in per_prompt],
-            "leak": [int(p["leak"]) for p in per_prompt]}
 
 
 def leaked_replies(prompts: list[str], replies: list[str], outcomes: dict[str, list],

@@ -15,13 +15,13 @@ import numpy as np
 from ..config import EvalConfig, config_hash, resolve_path
 from ..evaluation import scoring as sc
 from ..evaluation.analysis import overlap_score, tsne_2d
-from ..evaluation.following import instruction_metrics
-from ..evaluation.suites import leaked_replies, make_suite, per_prompt_outcomes, pick_leaked, probe, reference_pairs
+from ..evaluation.following import instruction_metrics, per_prompt_outcomes
+from ..evaluation.suites import SCORING_VERSION, leaked_replies, make_suite, pick_leaked, probe, reference_pairs
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
 from ..records.files import rows_sha256
 from ..records.progress import progress
-from ..records.results import write_json_atomic
+from ..records.results import cached_json
 from ..training.runner import checkpoint_fingerprint
 
 IF_KEYS = ("hsr", "ssr", "hsr_loose", "ssr_loose", "fact_accuracy", "leak_rate", "leak_qa_marker", "leak_bare_answer")
@@ -36,8 +36,9 @@ def likelihood_metrics(model, tok, ds, ecfg: EvalConfig) -> dict:
             "nll_nonsynth_heldout": sc.per_sample_nll(model, tok, heldout)}
 
 
-#: Bump when what `evaluate_model` records changes, so that no older cached evaluation is reused.
-EVAL_RECORD_VERSION = 2  # 2: IFEval's language checker seeded (evaluation.ifeval.LANGDETECT_SEED)
+#: Bump when what `evaluate_model` records changes, so that no older cached evaluation is reused (a change in how
+#: replies are scored bumps `suites.SCORING_VERSION`).
+EVAL_RECORD_VERSION = 1
 
 
 def _texts_sha256(texts: list[str]) -> str:
@@ -48,7 +49,7 @@ def evaluation_key(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, respons
     """Everything `evaluate_model` depends on: the checkpoint (`checkpoint_fingerprint`: its stage record lists every
     weight file's sha256), the suite's rows, the generation settings (the batching too: padding can move a float32
     logit and so a greedy reply), and the texts and caps of the likelihood metrics and response NLLs it computes."""
-    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, type(suite).__name__, rows_sha256(suite.rows),
+    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, SCORING_VERSION, type(suite).__name__, rows_sha256(suite.rows),
              ecfg.max_new_tokens, ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16]
     if likelihoods:
         heldout = list(ds["nonsynth_heldout"]["text"])[: ecfg.heldout_texts]
@@ -67,8 +68,11 @@ def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, 
     rerun, or the all-541-prompt run's look before SFT, reuses it; a retrained checkpoint never does."""
     cache = Path(cache_dir) / f"{evaluation_key(path, ds, ecfg, suite, likelihoods, response_nll)}.json" \
         if cache_dir is not None else None
-    if cache is not None and cache.exists():
-        return json.loads(cache.read_text())
+    return cached_json(cache, lambda: _evaluate(path, ds, ecfg, suite, likelihoods, response_nll))
+
+
+def _evaluate(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, response_nll: bool) -> dict:
+    """`evaluate_model`'s record, computed."""
     model, tok = load_model(path), load_tokenizer(path)
     res = likelihood_metrics(model, tok, ds, ecfg) if likelihoods else {}
     if response_nll:
@@ -78,10 +82,7 @@ def evaluate_model(path, ds, ecfg: EvalConfig, suite, likelihoods: bool = True, 
     res.update(following=follow, response_words=[len(r.split()) for r in replies],
                examples=[{"prompt": p, "response": x} for p, x in zip(suite.prompts[:5], replies[:5])],
                leaked=leaked_replies(suite.prompts, replies, per_prompt_outcomes(follow["per_prompt"])))
-    if cache is None:
-        return res
-    write_json_atomic(cache, res)
-    return json.loads(cache.read_text())  # the same types whether computed now or reused
+    return res
 
 
 def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True, cache_dir: Path | None = None) -> dict:
@@ -89,16 +90,20 @@ def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True, cache_dir:
     instruction-following curve over SFT snapshots when `curve`. `row` is one entry of notebook 02's `arms`;
     `cache_dir`: where `evaluate_model` keeps its records (None: nothing kept).
 
-    Before SFT and along SFT, instruction following is measured on the probe (`ecfg.probe_prompts`; the whole suite
-    by default); after SFT on the whole suite."""
+    Before SFT, instruction following is measured on the probe (`ecfg.probe_prompts`; the whole suite by default),
+    after SFT on the whole suite. The curve is on the probe at every step, its last (the SFT model) included, so
+    that its points differ only in the model; where the probe is a subset of its own, the SFT model is also
+    evaluated on it (a short generation, cached like the rest)."""
     t0 = time.perf_counter()
     suite, small = make_suite(ecfg, ds), probe(ecfg, ds)
     out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"]}
     both = ecfg.all_metrics_both_stages
     out["cpt"] = evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, response_nll=both, cache_dir=cache_dir)
     out["sft"] = evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=both, cache_dir=cache_dir)
+    sft_on_probe = out["sft"] if small.rows == suite.rows else evaluate_model(
+        resolve_path(row["sft"]), ds, ecfg, small, likelihoods=False, response_nll=False, cache_dir=cache_dir)
     out["curve"] = {"0": _curve_point(out["cpt"]["following"]),
-                    str(max(int(k) for k in row["sft_curve"])): _curve_point(out["sft"]["following"])}
+                    str(max(int(k) for k in row["sft_curve"])): _curve_point(sft_on_probe["following"])}
     if curve:
         for step, ckpt in row["sft_curve"].items():
             if step not in out["curve"]:
@@ -128,7 +133,8 @@ def leaked_examples(evals: list[dict], n: int = 6, width: int = 300) -> list[dic
 
 
 def _curve_point(follow: dict) -> dict:
-    return {k: follow[k] for k in IF_KEYS if k in follow}
+    """A curve's point: the following metrics and `n`, the prompts they are over."""
+    return {k: follow[k] for k in (*IF_KEYS, "n") if k in follow}
 
 
 def evaluate_arms(arms: list[dict], ds, ecfg: EvalConfig, curve_seeds: tuple[int, ...],

@@ -21,12 +21,12 @@ from pathlib import Path
 from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, repo_root, resolve_path, shown
 from ..data.build import load_world
 from ..evaluation.stats import paired_effect, verdict
-from ..evaluation.suites import leaked_replies, make_suite
+from ..evaluation.suites import SCORING_VERSION, leaked_replies, make_suite
 from ..models.generation import generate
 from ..models.loading import generation_model, load_model
 from ..models.tokenizer import load_tokenizer
 from ..records.progress import progress
-from ..records.results import write_json_atomic
+from ..records.results import cached_json
 from ..training.packing import sft_example
 from ..training.runner import checkpoint_fingerprint, stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
@@ -121,12 +121,12 @@ def pilot_rows(pilots: list[dict]) -> list[dict]:
 
 def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
     """What an evaluation depends on: the checkpoint (`checkpoint_fingerprint`: its stage record holds every weight
-    file's sha256), the prompts, and the generation settings — the batching too, since padding can move a float32
-    logit and so a greedy reply."""
+    file's sha256), how replies are scored (`suites.SCORING_VERSION`), the prompts, and the generation settings —
+    the batching too, since padding can move a float32 logit and so a greedy reply."""
     prompts = hashlib.sha256(json.dumps([r["prompt"] for r in suite_rows]).encode()).hexdigest()
     batching = [ecfg.batch_size] + ([ecfg.batch_tokens] if ecfg.batch_tokens is not None else [])
-    return config_hash(checkpoint_fingerprint(Path(path)), prompts, ecfg.max_new_tokens, ecfg.generation_bf16,
-                       *batching)
+    return config_hash(checkpoint_fingerprint(Path(path)), SCORING_VERSION, prompts, ecfg.max_new_tokens,
+                       ecfg.generation_bf16, *batching)
 
 
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
@@ -134,9 +134,12 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
     leaked reply (up to `suites.LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint
     at `path`; kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained
     checkpoint never does)."""
-    cache = Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json"
-    if cache.exists():
-        return json.loads(cache.read_text())
+    return cached_json(Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json",
+                       lambda: _outcomes(path, suite, ecfg))
+
+
+def _outcomes(path: Path, suite, ecfg: EvalConfig) -> dict:
+    """`evaluate_checkpoint`'s record, computed: greedy replies (shortest prompts batched together), then scored."""
     model, tok = load_model(path), load_tokenizer(path)
     order = sorted(range(len(suite.prompts)), key=lambda i: len(suite.prompts[i]))  # less padding per batch
     replies = generate(generation_model(model, ecfg.generation_bf16), tok, [suite.prompts[i] for i in order],
@@ -146,7 +149,6 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
         responses[i] = r
     out = {**suite.outcomes(responses), "replies": responses[:8]}
     out["leaked"] = leaked_replies(suite.prompts, responses, out)
-    write_json_atomic(cache, out)
     return out
 
 

@@ -36,6 +36,18 @@ def write_json_atomic(path: Path, obj) -> Path:
     return path
 
 
+def cached_json(path: Path | None, compute):
+    """`compute()`'s JSON-able result, kept at `path`: read back when `path` exists (the caller's key, in its name,
+    holds everything the result depends on), else computed, written atomically and read back, so that the types
+    are the same whether computed now or reused. With `path` None, computed and nothing kept."""
+    if path is None:
+        return compute()
+    path = Path(path)
+    if not path.exists():
+        write_json_atomic(path, compute())
+    return json.loads(path.read_text())
+
+
 def git_commit() -> str:
     """The checkout's HEAD commit (with '+dirty' when tracked files other than the generated outputs — figures/ and
     REPORT.md — have uncommitted changes), or 'unknown'."""

@@ -221,7 +221,7 @@ def ifeval_rows(rec: dict[str, dict]) -> dict[str, dict]:
     """Per arm and method (and the base model): IFEval's four accuracies and the Q-A leakage rate after SFT, pooled
     over seeds (counts and a 95 % Wilson interval; the prompts are the same for every model), and the leakage rate
     before SFT (the probe prompts), mean over seeds; where a seed was also evaluated at SFT snapshots, its leakage at
-    every evaluated step (`leak_along_sft`: step → rate; the probe before the last step, the whole subset at it)."""
+    every evaluated step (`leak_along_sft`: step → rate, on the probe prompts at every step)."""
     method = default_method(rec)
     evals = all_evals(rec)
     out = {}
@@ -245,12 +245,14 @@ def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
     """The IFEval rows of results.json as a table: accuracy (k/n) [95 % CI], pooled over seeds."""
     def cell(m):
         return f"{m['accuracy']:.3f} ({m['correct']}/{m['total']}) [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]"
+    table = res["tracks"][track or next(iter(res["tracks"]))]["ifeval"]
+    along_sft = any("leak_along_sft" in r for r in table.values())  # the column only when some model has the curve
     rows = []
-    for arm, r in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].items():
+    for arm, r in table.items():
         rows.append({"model": arm, "seeds": len(r["seeds"]) or "–",
                      **{k.replace("_", " "): cell(r[k]) for k in IFEVAL_KEYS},
                      "leak before SFT": f"{r['leak_before_sft']:.3f}" if "leak_before_sft" in r else "–"})
-        if any("leak_along_sft" in x for x in res["tracks"][track or next(iter(res["tracks"]))]["ifeval"].values()):
+        if along_sft:
             along = r.get("leak_along_sft")
             rows[-1]["leak along SFT"] = " → ".join(
                 f"{v:.2f} (step {s})" for s, v in along.items() if s != "seed") + f", seed {along['seed']}" \
@@ -553,8 +555,8 @@ show, there is no damage for unlearning to repair, and claim 4 cannot hold in th
 
 "leak before SFT": share of replies with a `Question:`/`Answer:` line on the {ecfg.get('probe_prompts')} probe
 prompts, from the CPT (or unlearned) model before SFT, mean over seeds. "leak along SFT", where shown: one seed's
-leakage at each evaluated SFT step (0 = before SFT), on the probe prompts before the last step and on the whole
-subset at it.""")
+leakage at each evaluated SFT step (0 = before SFT), on the same probe prompts at every step (the last step is the
+SFT model; its leakage on all the evaluated prompts is the "leak rate" column).""")
     parts.append(f"""## Every arm and method (mean ± std over seeds)
 
 {_md_table(method_table(rec))}

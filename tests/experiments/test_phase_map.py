@@ -131,7 +131,8 @@ def test_ifeval_outcomes_are_shaped_like_the_world_suites():
 def test_leaked_replies_keep_the_prompt_and_the_checkers_verdict_and_read_from_the_first_question():
     """One helper keeps leaked replies for every evaluation (notebooks 03, 04, 06, the 541-prompt benchmark); the
     tables show one per group first and the reply from just before its first `Question:` line."""
-    from synthrepro.evaluation.suites import leak_excerpt, leaked_replies, per_prompt_outcomes, pick_leaked
+    from synthrepro.evaluation.following import per_prompt_outcomes
+    from synthrepro.evaluation.suites import leak_excerpt, leaked_replies, pick_leaked
     per = [{"strict": [True, False], "leak": False}, {"strict": [True, True], "leak": True}, {"strict": [], "leak": True}]
     outcomes = per_prompt_outcomes(per)
     assert outcomes == {"hard": [0, 1, 1], "soft": [0.5, 1.0, 1.0], "leak": [0, 1, 1]}

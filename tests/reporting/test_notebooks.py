@@ -164,6 +164,7 @@ def test_pretrained_track_notebooks_end_to_end(tmp_path):
     for e in r03["evals"]:
         assert e["sft"]["following"]["ifeval"]["prompt_strict"]["total"] == 4
         assert e["cpt"]["following"]["n"] == 2  # before SFT: the probe prompts
+        assert [p["n"] for p in e["curve"].values()] == [2] * len(e["curve"])  # the curve: on the probe throughout
         assert 0.0 <= e["sft"]["following"]["hsr"] <= 1.0 and "benchmark_qa" in e["cpt"]
     r04 = run("04_unlearning")
     assert {e["arm"] for e in r04["evals"]} == {"unlearned:bounded", "unlearned:ga"}
