@@ -53,10 +53,11 @@ repro-pretrained: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained -p ABLATIONS=false
 	$(VENV)/bin/synthrepro pipeline --profile pretrained --publish
 # Its verdict run: all 541 IFEval prompts for the arms and `bounded` (reusing every stage `make repro-pretrained`
-# trained, or training them); figures to figures/pretrained/ifeval-541/. The ablations (no SFT, so no IFEval) are
-# in the extras target.
+# trained, or training them); figures and the executed notebooks to figures/pretrained/ifeval-541/. The ablations (no
+# SFT, so no IFEval) are in the extras target.
 repro-pretrained-verdicts: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p ABLATIONS=false
+	$(VENV)/bin/synthrepro pipeline --profile pretrained --publish
 # Its heavier parts: the baseline methods on seed 0, the ablations (no replay; no bias mitigation) and the dilution
 # arm (on 200 prompts; reuses the stages and evaluations above).
 repro-pretrained-extras: setup

@@ -196,7 +196,8 @@ def parser() -> argparse.ArgumentParser:
                    help="a notebook parameter (VALUE in YAML: 0.5, all, [bounded, npo]); each notebook gets the ones "
                         "it declares, e.g. -p IFEVAL_PROMPTS=all -p 'METHODS=[bounded]'")
     p.add_argument("--publish", action="store_true",
-                   help="only copy the profile's executed notebooks (with outputs) into notebooks/")
+                   help="only copy the profile's executed notebooks (with outputs) beside its results: notebooks/ "
+                        "for the world track, figures/<profile>/notebooks/ (ifeval-541/notebooks/ for a verdict run)")
     p.set_defaults(fn=cmd_pipeline)
     p = sub.add_parser("train", help="train stages (also under torchrun / accelerate launch)",
                        description=cmd_train.__doc__)

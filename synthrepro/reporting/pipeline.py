@@ -14,7 +14,7 @@ import yaml
 from ..config import ALL_NOTEBOOKS, NOTEBOOK_PARAMETERS, NOTEBOOKS, PHASE_NOTEBOOK, get_profile, repo_root, shown
 from ..records.progress import MODE_VARIABLE
 from ..records.results import load_timing, record_timing, write_json_atomic
-from .report import headline_summary
+from .report import ALL_PROMPTS, figures_dir, headline_summary, load_recorded, track_of
 
 
 def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
@@ -73,13 +73,24 @@ def _final_lines(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def publish_dir(profile) -> Path:
+    """Where `publish` puts a profile's executed notebooks: `Profile.notebooks_dir()`, or beside the figures of an
+    all-541-prompt verdict run (figures/<profile>/ifeval-541/notebooks/) when the recorded run is one."""
+    try:
+        rec = load_recorded(profile.run_dir())
+    except FileNotFoundError:
+        return profile.notebooks_dir()
+    return figures_dir(profile, rec) / "notebooks" if track_of(rec).endswith(ALL_PROMPTS) else profile.notebooks_dir()
+
+
 def publish(profile: str = "default") -> list[Path]:
-    """Copy the executed notebooks of `profile` into its `Profile.notebooks_dir()` so that readers see every table and figure
-    inline: the papermill-injected parameters cell is removed (the committed notebooks keep their own defaults, and
-    nbval re-runs them at the smoke size), progress-bar streams are reduced to their final state and consecutive
-    outputs of one stream are merged into one block."""
+    """Copy the executed notebooks of `profile` into `publish_dir` so that readers see every table and figure inline:
+    progress-bar streams are reduced to their final state and consecutive outputs of one stream are merged into one
+    block. The papermill-injected parameters cell is removed from the world track's notebooks/ (they keep their own
+    defaults, and nbval re-runs them at the smoke size) and kept elsewhere: it says which parameters the run had."""
     cfg = get_profile(profile)
-    src, dest_dir = cfg.run_dir() / "notebooks", cfg.notebooks_dir()
+    src, dest_dir = cfg.run_dir() / "notebooks", publish_dir(cfg)
+    keep_parameters = dest_dir != repo_root() / "notebooks"
     done = []
     names = [*(NOTEBOOKS if any((src / f"{n}.ipynb").exists() for n in NOTEBOOKS) else ()),
              *((PHASE_NOTEBOOK,) if (src / f"{PHASE_NOTEBOOK}.ipynb").exists() else ())]
@@ -88,7 +99,8 @@ def publish(profile: str = "default") -> list[Path]:
         if not path.exists():
             raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")
         nb = nbformat.read(path, as_version=4)
-        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        if not keep_parameters:
+            nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
         paths = nb.metadata.get("papermill", {})
         for key in ("input_path", "output_path"):  # no machine's folder names in committed notebooks
             if key in paths:
