@@ -394,26 +394,35 @@ class Profile:
         """Where this profile's artifacts live: runs/<profile>/ (git-ignored)."""
         return repo_root() / "runs" / self.name
 
-    def figures_dir(self) -> Path:
+    def figures_dir(self, ecfg: EvalConfig | None = None) -> Path:
         """figures/ (committed) for the default profile, figures/<profile>/ for the other committed tracks
-        (`pretrained`), runs/<profile>/figures otherwise."""
+        (`pretrained`), runs/<profile>/figures otherwise. A committed track's run on all 541 IFEval prompts (`ecfg`:
+        the run's evaluation, the profile's own by default) goes to its `ifeval-541/` subfolder, so that the
+        default run's figures stay."""
         if self.name == "default":
             return repo_root() / "figures"
-        return repo_root() / "figures" / self.name if self.name in COMMITTED_TRACKS else self.run_dir() / "figures"
+        if self.name not in COMMITTED_TRACKS:
+            return self.run_dir() / "figures"
+        ecfg = self.eval if ecfg is None else ecfg
+        track = repo_root() / "figures" / self.name
+        return track / ALL_PROMPTS_DIR if ecfg.suite == "ifeval" and ecfg.ifeval_prompts is None else track
 
-    def notebooks_dir(self) -> Path:
+    def notebooks_dir(self, ecfg: EvalConfig | None = None) -> Path:
         """Where `synthrepro pipeline --publish` puts this profile's executed notebooks: notebooks/ for the world
-        track (`default`, and `phase` for notebook 06), else beside the profile's figures (figures/<profile>/notebooks/
+        track (`default`, and `phase` for notebook 06), else beside the run's figures (`figures_dir(ecfg)`/notebooks/
         for a committed track), where nbval does not re-run them."""
         if self.name in ("default", "phase"):
             return repo_root() / "notebooks"
-        return self.figures_dir() / "notebooks"
+        return self.figures_dir(ecfg) / "notebooks"
 
     def report_path(self) -> Path:
         """The report notebook 05 writes its track's section into: REPORT.md for committed tracks, else in the run
         directory."""
         return repo_root() / "REPORT.md" if self.name in ("default", *COMMITTED_TRACKS) else self.run_dir() / "REPORT.md"
 
+
+#: The subfolder of a committed track's figures for its run on all 541 IFEval prompts (the verdict run).
+ALL_PROMPTS_DIR = "ifeval-541"
 
 #: Profiles (besides `default`) whose figures and report section are committed.
 COMMITTED_TRACKS = ("pretrained", "phase", "pretrained_phase", "pretrained_phase_imend")

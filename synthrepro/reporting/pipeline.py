@@ -14,7 +14,7 @@ import yaml
 from ..config import ALL_NOTEBOOKS, NOTEBOOK_PARAMETERS, NOTEBOOKS, PHASE_NOTEBOOK, get_profile, repo_root, shown
 from ..records.progress import MODE_VARIABLE
 from ..records.results import load_timing, record_timing, write_json_atomic
-from .report import ALL_PROMPTS, figures_dir, headline_summary, load_recorded, track_of
+from .report import headline_summary, load_recorded, recorded_eval_config
 
 
 def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
@@ -80,7 +80,7 @@ def publish_dir(profile) -> Path:
         rec = load_recorded(profile.run_dir())
     except FileNotFoundError:
         return profile.notebooks_dir()
-    return figures_dir(profile, rec) / "notebooks" if track_of(rec).endswith(ALL_PROMPTS) else profile.notebooks_dir()
+    return profile.notebooks_dir(recorded_eval_config(profile, rec))
 
 
 def publish(profile: str = "default") -> list[Path]:

@@ -7,13 +7,14 @@ otherwise "within noise"), so a changed number changes the report.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import numpy as np
 
-from ..config import COMMITTED_TRACKS, PROFILES, repo_root, shown
+from ..config import ALL_PROMPTS_DIR, COMMITTED_TRACKS, PROFILES, EvalConfig, repo_root, shown
 from ..config import NOTEBOOKS as ALL_NOTEBOOKS
 from ..evaluation.stats import rate
 from ..experiments import claims as of
@@ -78,10 +79,17 @@ def track_of(rec: dict[str, dict]) -> str:
     return track + (ALL_PROMPTS if all_prompts and subset_by_default else "")
 
 
+def recorded_eval_config(profile, rec: dict[str, dict]) -> EvalConfig:
+    """The evaluation notebook 03 recorded (its suite and number of IFEval prompts), on the profile's own."""
+    e = rec["03_overfitting_analysis"].get("eval_config", {})
+    return dataclasses.replace(profile.eval, suite=e.get("suite", profile.eval.suite),
+                               ifeval_prompts=e.get("ifeval_prompts", profile.eval.ifeval_prompts))
+
+
 def figures_dir(profile, rec: dict[str, dict]) -> Path:
-    """Where notebook 05 writes a recording's figures: the profile's folder, or its `ifeval-541/` subfolder for a
-    run on all 541 IFEval prompts (so that the default run's figures stay)."""
-    return profile.figures_dir() / "ifeval-541" if track_of(rec).endswith(ALL_PROMPTS) else profile.figures_dir()
+    """Where notebook 05 writes a recording's figures: `Profile.figures_dir` of the recorded evaluation (the
+    `ifeval-541/` subfolder for a committed track's run on all 541 IFEval prompts, as notebooks 03–04 of that run)."""
+    return profile.figures_dir(recorded_eval_config(profile, rec))
 
 
 def load_recorded(results_dir: Path) -> dict[str, dict]:
@@ -595,7 +603,7 @@ def other_tracks(track: str) -> dict[str, dict]:
     paths = {"world": repo_root() / "figures" / "results.json"}
     for t in COMMITTED_TRACKS:
         paths[t] = repo_root() / "figures" / t / "results.json"
-        paths[t + ALL_PROMPTS] = repo_root() / "figures" / t / "ifeval-541" / "results.json"
+        paths[t + ALL_PROMPTS] = repo_root() / "figures" / t / ALL_PROMPTS_DIR / "results.json"
     return {t: json.loads(p.read_text()) for t, p in paths.items() if t != track and p.exists()}
 
 

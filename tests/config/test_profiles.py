@@ -65,3 +65,19 @@ def test_the_config_layer_loads_without_torch():
     code = "import sys, synthrepro.config as c; c.get_profile('smoke'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_verdict_runs_figures_go_to_their_own_folder_so_the_default_runs_stay():
+    """Notebooks 03–05 of a committed track's run on all 541 IFEval prompts write to figures/<profile>/ifeval-541/
+    (the run's evaluation decides), the default run to figures/<profile>/; the world track is unaffected."""
+    import dataclasses
+
+    from synthrepro.config import ALL_PROMPTS_DIR, get_profile, repo_root
+
+    cfg = get_profile("pretrained")
+    verdict = dataclasses.replace(cfg.eval, ifeval_prompts=None)
+    assert cfg.figures_dir() == repo_root() / "figures" / "pretrained"
+    assert cfg.figures_dir(verdict) == repo_root() / "figures" / "pretrained" / ALL_PROMPTS_DIR
+    assert cfg.notebooks_dir(verdict) == repo_root() / "figures" / "pretrained" / ALL_PROMPTS_DIR / "notebooks"
+    world = get_profile("default")
+    assert world.figures_dir(world.eval) == repo_root() / "figures"
