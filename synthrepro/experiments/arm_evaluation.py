@@ -6,7 +6,6 @@ per-sample NLL (nats/token) — a *narrower, lower* distribution on a set means 
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -49,8 +48,8 @@ def evaluation_key(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, respons
     """Everything `evaluate_model` depends on: the checkpoint (`checkpoint_fingerprint`: its stage record lists every
     weight file's sha256), the suite's rows, the generation settings (the batching too: padding can move a float32
     logit and so a greedy reply), and the texts and caps of the likelihood metrics and response NLLs it computes."""
-    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, SCORING_VERSION, type(suite).__name__, rows_sha256(suite.rows),
-             ecfg.max_new_tokens, ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16]
+    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, SCORING_VERSION, type(suite).__name__,
+             rows_sha256(suite.rows), ecfg.max_new_tokens, ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16]
     if likelihoods:
         heldout = list(ds["nonsynth_heldout"]["text"])[: ecfg.heldout_texts]
         parts += ["likelihoods", rows_sha256(list(ds["benchmark"])), _texts_sha256(heldout)]
