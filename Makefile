@@ -58,11 +58,11 @@ repro-pretrained: setup
 repro-pretrained-verdicts: setup
 	$(VENV)/bin/synthrepro pipeline --profile pretrained -p IFEVAL_PROMPTS=all -p ABLATIONS=false
 	$(VENV)/bin/synthrepro pipeline --profile pretrained --publish
-# Its heavier parts: the baseline methods on seed 0, the ablations (no replay; no bias mitigation) and the dilution
-# arm (on 200 prompts; reuses the stages and evaluations above).
+# Its heavier parts, on seed 0 (profile `pretrained_extras`): the baseline methods, the ablations (no replay; no bias
+# mitigation) and the dilution arm, on the same 200 prompts; figures, report section and executed notebooks to
+# figures/pretrained_extras/, so the headline run's stay.
 repro-pretrained-extras: setup
-	$(VENV)/bin/synthrepro pipeline --profile pretrained -p 'METHODS=[bounded, ga, grad_diff, npo, simnpo]' \
-		-p DILUTION_SEEDS=1
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_extras --publish
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks

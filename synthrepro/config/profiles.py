@@ -127,6 +127,16 @@ PROFILES["pretrained"] = derive(BASE, "pretrained", {
     "sweep_ratios": [], "dilution_seeds": 0, "gamma_sweep": [],
 })
 
+#: The pretrained track's extras (`make repro-pretrained-extras`): the same dose, SFT and evaluation on the first seed
+#: only, where the issue asks for the baselines — `bounded` and the four baselines (ga, grad_diff, npo, simnpo) each
+#: followed by the identical SFT and paired on the same 200 prompts, the two ablations (no replay; no bias mitigation;
+#: no SFT) and the dilution arm. Its own folder and report section, so the three-seed headline run stays; seed 0 is
+#: configured exactly as the headline run's, and a fresh clone trains only what the first seed needs.
+PROFILES["pretrained_extras"] = derive(PROFILES["pretrained"], "pretrained_extras", {
+    "track": "pretrained_extras", "seeds": [0], "methods": ["bounded", "ga", "grad_diff", "npo", "simnpo"],
+    "dilution_seeds": 1,
+})
+
 #: The pretrained witness (notebook 06, `make pretrained-phase`): the pretrained track's design as a map of two
 #: cells — every arm evaluated on the 200 prompts before SFT and after its 8 steps (the SFT snapshot at step 2 is kept
 #: for -p 'STEPS=[0, 2, 8]'), paired, 3 seeds; claim 4 at the cell `CLAIM4_CELL_RULE` picks, `bounded` on every seed.

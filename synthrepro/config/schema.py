@@ -425,7 +425,7 @@ class Profile:
 ALL_PROMPTS_DIR = "ifeval-541"
 
 #: Profiles (besides `default`) whose figures and report section are committed.
-COMMITTED_TRACKS = ("pretrained", "phase", "pretrained_phase", "pretrained_phase_imend")
+COMMITTED_TRACKS = ("pretrained", "pretrained_extras", "phase", "pretrained_phase", "pretrained_phase_imend")
 
 
 def check_methods(v) -> None:

@@ -81,3 +81,20 @@ def test_a_verdict_runs_figures_go_to_their_own_folder_so_the_default_runs_stay(
     assert cfg.notebooks_dir(verdict) == repo_root() / "figures" / "pretrained" / ALL_PROMPTS_DIR / "notebooks"
     world = get_profile("default")
     assert world.figures_dir(world.eval) == repo_root() / "figures"
+
+
+def test_the_extras_run_is_the_pretrained_track_on_its_first_seed_with_every_method_in_its_own_folder():
+    """`make repro-pretrained-extras` (profile `pretrained_extras`): the headline's dose, SFT and evaluation, seed 0
+    only, the four baselines beside `bounded` and the dilution arm; figures, notebooks and report section of its own,
+    so the three-seed headline run's stay."""
+    import dataclasses
+
+    from synthrepro.config import get_profile, repo_root
+
+    track, extras = get_profile("pretrained"), get_profile("pretrained_extras")
+    same = {"name": "pretrained_extras", "track": "pretrained_extras", "seeds": (0,), "dilution_seeds": 1,
+            "methods": ("bounded", "ga", "grad_diff", "npo", "simnpo"), "base_hash": extras.base_hash}
+    assert dataclasses.replace(track, **same) == extras
+    assert extras.figures_dir() == repo_root() / "figures" / "pretrained_extras" != track.figures_dir()
+    assert extras.notebooks_dir() == repo_root() / "figures" / "pretrained_extras" / "notebooks"
+    assert extras.report_path() == track.report_path() == repo_root() / "REPORT.md"
