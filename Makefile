@@ -62,6 +62,7 @@ repro-pretrained-verdicts: setup
 # mitigation) and the dilution arm, on the same 200 prompts; figures, report section and executed notebooks to
 # figures/pretrained_extras/, so the headline run's stay.
 repro-pretrained-extras: setup
+	$(VENV)/bin/synthrepro pipeline --profile pretrained_extras
 	$(VENV)/bin/synthrepro pipeline --profile pretrained_extras --publish
 test: setup
 	SYNTHREPRO_PROFILE=smoke $(PY) -m pytest tests
