@@ -2,7 +2,8 @@
 against a bare PyTorch loop (forward, backward, AdamW), same model, same batch, one process; model FLOPs utilisation
 (MFU) against this machine's matmul peak measured in the same run and dtype; plus peak memory.
 
-    .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60 [--precision bf16] [--compile]
+    .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60 [--precision bf16] [--compile] \
+        [--out figures/benchmarks/train_throughput.json]
 
 MFU as nanoGPT reports it: achieved FLOP/s = tokens/s × (6·N + 12·L·d·T) (forward + backward of the N parameters, plus
 attention over the block of T tokens), over the peak FLOP/s of a large square matmul in the same dtype on the same
@@ -18,6 +19,7 @@ import json
 import resource
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -108,6 +110,8 @@ def main():
     ap.add_argument("--compile", action="store_true",
                     help="also both loops under torch.compile: tokens/s, the warmup seconds where it compiles, and "
                          "after how many steps compiling pays for itself")
+    ap.add_argument("--out", default=None, help="also write the result here as JSON (the Trainer prints to stdout too, "
+                                                "so stdout is not JSON)")
     a = ap.parse_args()
     bf16 = a.precision == "bf16"
     p = get_profile(a.profile)
@@ -155,6 +159,9 @@ def main():
         res[f"{loop}_achieved_gflops"] = round(achieved / 1e9, 2)
         res[f"{loop}_mfu"] = round(achieved / peak, 4)
     print(json.dumps(res, indent=2))
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
 
 
 if __name__ == "__main__":

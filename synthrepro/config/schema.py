@@ -403,9 +403,15 @@ class Profile:
             return repo_root() / "figures"
         if self.name not in COMMITTED_TRACKS:
             return self.run_dir() / "figures"
-        ecfg = self.eval if ecfg is None else ecfg
         track = repo_root() / "figures" / self.name
-        return track / ALL_PROMPTS_DIR if ecfg.suite == "ifeval" and ecfg.ifeval_prompts is None else track
+        return track / ALL_PROMPTS_DIR if self.all_prompts_run(ecfg) else track
+
+    def all_prompts_run(self, ecfg: EvalConfig | None = None) -> bool:
+        """True for a verdict run: `ecfg` (the run's evaluation, the profile's own by default) takes all 541 IFEval
+        prompts where this profile's own evaluation takes a subset. The one test of it: the figures' folder
+        (`figures_dir`) and the report's track name (`report.track_of`) both ask here."""
+        ecfg = self.eval if ecfg is None else ecfg
+        return ecfg.suite == "ifeval" and ecfg.ifeval_prompts is None and self.eval.ifeval_prompts is not None
 
     def notebooks_dir(self, ecfg: EvalConfig | None = None) -> Path:
         """Where `synthrepro pipeline --publish` puts this profile's executed notebooks: notebooks/ for the world

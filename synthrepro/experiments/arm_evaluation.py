@@ -44,12 +44,19 @@ def _texts_sha256(texts: list[str]) -> str:
     return rows_sha256([{"text": t} for t in texts])
 
 
+def generation_key(path, rows: list[dict], ecfg: EvalConfig) -> str:
+    """What a checkpoint's scored replies to `rows` depend on: the checkpoint (`checkpoint_fingerprint`: its stage
+    record lists every weight file's sha256), how replies are scored (`suites.SCORING_VERSION`), the rows, and the
+    generation settings (the batching too: padding can move a float32 logit and so a greedy reply). The key of both
+    evaluation caches: `evaluation_key` extends it, the phase map's `evaluate_checkpoint` uses it."""
+    return config_hash(checkpoint_fingerprint(Path(path)), SCORING_VERSION, rows_sha256(rows), ecfg.max_new_tokens,
+                       ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16)
+
+
 def evaluation_key(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, response_nll: bool) -> str:
-    """Everything `evaluate_model` depends on: the checkpoint (`checkpoint_fingerprint`: its stage record lists every
-    weight file's sha256), the suite's rows, the generation settings (the batching too: padding can move a float32
-    logit and so a greedy reply), and the texts and caps of the likelihood metrics and response NLLs it computes."""
-    parts = [checkpoint_fingerprint(Path(path)), EVAL_RECORD_VERSION, SCORING_VERSION, type(suite).__name__,
-             rows_sha256(suite.rows), ecfg.max_new_tokens, ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16]
+    """Everything `evaluate_model` depends on: the replies (`generation_key`), the record's version and the suite's
+    kind, and the texts and caps of the likelihood metrics and response NLLs it computes."""
+    parts = [generation_key(path, suite.rows, ecfg), EVAL_RECORD_VERSION, type(suite).__name__]
     if likelihoods:
         heldout = list(ds["nonsynth_heldout"]["text"])[: ecfg.heldout_texts]
         parts += ["likelihoods", rows_sha256(list(ds["benchmark"])), _texts_sha256(heldout)]

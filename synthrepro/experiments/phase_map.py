@@ -12,25 +12,25 @@ paper's claim 3; leakage (SynthQA-shaped replies) — lower is better.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
 from pathlib import Path
 
-from ..config import CLAIM4_CELL_RULE, EvalConfig, config_hash, repo_root, resolve_path, shown
+from ..config import CLAIM4_CELL_RULE, EvalConfig, repo_root, resolve_path, shown
 from ..data.build import load_world
 from ..evaluation.stats import paired_effect, verdict
-from ..evaluation.suites import SCORING_VERSION, leaked_replies, make_suite
+from ..evaluation.suites import leaked_replies, make_suite
 from ..models.generation import generate
 from ..models.loading import generation_model, load_model
 from ..models.tokenizer import load_tokenizer
 from ..records.progress import progress
 from ..records.results import cached_json
 from ..training.packing import sft_example
-from ..training.runner import checkpoint_fingerprint, stage_info
+from ..training.runner import stage_info
 from ..training.stages import cpt, sft, sft_checkpoints
 from ..unlearning.stage import unlearn
+from .arm_evaluation import generation_key
 from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
@@ -119,22 +119,12 @@ def pilot_rows(pilots: list[dict]) -> list[dict]:
     return rows
 
 
-def _eval_key(path: Path, suite_rows: list[dict], ecfg: EvalConfig) -> str:
-    """What an evaluation depends on: the checkpoint (`checkpoint_fingerprint`: its stage record holds every weight
-    file's sha256), how replies are scored (`suites.SCORING_VERSION`), the prompts, and the generation settings —
-    the batching too, since padding can move a float32 logit and so a greedy reply."""
-    prompts = hashlib.sha256(json.dumps([r["prompt"] for r in suite_rows]).encode()).hexdigest()
-    batching = [ecfg.batch_size] + ([ecfg.batch_tokens] if ecfg.batch_tokens is not None else [])
-    return config_hash(checkpoint_fingerprint(Path(path)), SCORING_VERSION, prompts, ecfg.max_new_tokens,
-                       ecfg.generation_bf16, *batching)
-
-
 def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) -> dict:
     """One outcome per prompt of `suite` (`suite.outcomes`: hard, soft, leak, level), the first replies and every
     leaked reply (up to `suites.LEAKED_KEPT`, with its prompt and what the checkers said of it), for the checkpoint
     at `path`; kept in `cache_dir` under a key of everything it depends on (a rerun reuses it, a retrained
     checkpoint never does)."""
-    return cached_json(Path(cache_dir) / f"{_eval_key(path, suite.rows, ecfg)}.json",
+    return cached_json(Path(cache_dir) / f"{generation_key(path, suite.rows, ecfg)}.json",
                        lambda: _outcomes(path, suite, ecfg))
 
 

@@ -106,11 +106,14 @@ def sweep_variants(base: UnlearnConfig, gammas: list[float], ablations: bool = T
 def run_variants(profile, r02: dict, ds, variants: dict[str, UnlearnConfig], seed: int,
                  ecfg: EvalConfig) -> dict[str, dict]:
     """Unlearn with each variant (no SFT) and summarise: end forget/replay NLL, γ, overshoot, benchmark."""
-    out = {}
-    for name, ucfg in variants.items():
-        d = dynamics(unlearn_then_sft(profile, r02, ucfg, seed, do_sft=False), ds, ecfg)
-        out[name] = {"forget NLL end": d["forget_nll"][-1], "replay NLL end": d["replay_nll"][-1],
-                     "gamma (mean)": d["gamma_mean"], "max overshoot": max(d["overshoot"]),
-                     "benchmark (Q-A form) end": list(d["benchmark_qa_at_snapshots"].values())[-1],
-                     "leakage before SFT, end": list(d["following_before_sft_at_snapshots"].values())[-1]["leak_rate"]}
-    return out
+    return {name: end_summary(dynamics(unlearn_then_sft(profile, r02, ucfg, seed, do_sft=False), ds, ecfg))
+            for name, ucfg in variants.items()}
+
+
+def end_summary(d: dict) -> dict:
+    """Where an unlearning run ended, from its `dynamics` record: forget and replay NLL, mean γ, the largest overshoot
+    past the bound, the Q-A-form benchmark and the leakage before SFT (the same for a variant and for a method)."""
+    return {"forget NLL end": d["forget_nll"][-1], "replay NLL end": d["replay_nll"][-1],
+            "gamma (mean)": d["gamma_mean"], "max overshoot": max(d["overshoot"]),
+            "benchmark (Q-A form) end": list(d["benchmark_qa_at_snapshots"].values())[-1],
+            "leakage before SFT, end": list(d["following_before_sft_at_snapshots"].values())[-1]["leak_rate"]}

@@ -14,7 +14,7 @@ import yaml
 from ..config import ALL_NOTEBOOKS, NOTEBOOK_PARAMETERS, NOTEBOOKS, PHASE_NOTEBOOK, get_profile, repo_root, shown
 from ..records.progress import MODE_VARIABLE
 from ..records.results import load_timing, record_timing, write_json_atomic
-from .report import headline_summary, load_recorded, recorded_eval_config
+from .report import headline_summary, recorded_eval_config
 
 
 def run(profile: str, parameters: dict | None = None, only: list[str] | None = None) -> list[Path]:
@@ -76,10 +76,10 @@ def _final_lines(text: str) -> str:
 def publish_dir(profile) -> Path:
     """Where `publish` puts a profile's executed notebooks: `Profile.notebooks_dir()`, or beside the figures of an
     all-541-prompt verdict run (figures/<profile>/ifeval-541/notebooks/) when the recorded run is one."""
-    try:
-        rec = load_recorded(profile.run_dir())
-    except FileNotFoundError:
+    path = profile.run_dir() / "03_overfitting_analysis.json"  # the run's evaluation is recorded by notebook 03
+    if not path.exists():
         return profile.notebooks_dir()
+    rec = {"03_overfitting_analysis": json.loads(path.read_text())}
     return profile.notebooks_dir(recorded_eval_config(profile, rec))
 
 
@@ -97,7 +97,8 @@ def publish(profile: str = "default") -> list[Path]:
     for name in names or NOTEBOOKS:
         path = src / f"{name}.ipynb"
         if not path.exists():
-            raise FileNotFoundError(f"{path} not found: run `python -m synthrepro.pipeline --profile {profile}` first")
+            raise FileNotFoundError(f"{path} not found: run `synthrepro pipeline --profile {profile}` first (without "
+                                    "--publish, which only publishes what a run left)")
         nb = nbformat.read(path, as_version=4)
         if not keep_parameters:
             nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]

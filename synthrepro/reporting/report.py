@@ -20,6 +20,7 @@ from ..evaluation.stats import rate
 from ..experiments import claims as of
 from ..experiments import costs
 from ..experiments import phase_map as pmap
+from ..experiments import unlearning_runs as ul
 
 #: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
 NOTEBOOKS = ALL_NOTEBOOKS[:4]
@@ -72,15 +73,16 @@ def track_of(rec: dict[str, dict]) -> str:
     "<track>-541" for a run on all 541 IFEval prompts where the profile's default is a subset (the verdict run)."""
     r01 = rec["01_data_synthesis"]
     name = r01.get("profile")
-    track = r01.get("track") or (PROFILES[name].track if name in PROFILES else "world")
-    ecfg = rec["03_overfitting_analysis"].get("eval_config", {})
-    all_prompts = ecfg.get("suite") == "ifeval" and ecfg.get("ifeval_prompts") is None
-    subset_by_default = name in PROFILES and PROFILES[name].eval.ifeval_prompts
-    return track + (ALL_PROMPTS if all_prompts and subset_by_default else "")
+    if name not in PROFILES:
+        return r01.get("track") or "world"
+    profile = PROFILES[name]
+    track = r01.get("track") or profile.track
+    return track + (ALL_PROMPTS if profile.all_prompts_run(recorded_eval_config(profile, rec)) else "")
 
 
 def recorded_eval_config(profile, rec: dict[str, dict]) -> EvalConfig:
-    """The evaluation notebook 03 recorded (its suite and number of IFEval prompts), on the profile's own."""
+    """The evaluation notebook 03 recorded (its suite and number of IFEval prompts), on the profile's own (`rec` needs
+    only notebook 03's record)."""
     e = rec["03_overfitting_analysis"].get("eval_config", {})
     return dataclasses.replace(profile.eval, suite=e.get("suite", profile.eval.suite),
                                ifeval_prompts=e.get("ifeval_prompts", profile.eval.ifeval_prompts))
@@ -269,7 +271,8 @@ def ifeval_table(res: dict, track: str | None = None) -> list[dict]:
 
 
 def _fmt(m: dict) -> str:
-    return f"{m['mean']:.3f} ± {m['std']:.3f}"
+    """mean ± std over seeds; the value alone for one seed (a std of 0.000 would claim a spread nobody measured)."""
+    return f"{m['mean']:.3f}" if m.get("n") == 1 else f"{m['mean']:.3f} ± {m['std']:.3f}"
 
 
 def results_markdown(res: dict) -> str:
@@ -364,6 +367,40 @@ def method_table(rec: dict[str, dict]) -> list[dict]:
     return rows
 
 
+def method_comparison_rows(rec: dict[str, dict]) -> list[dict]:
+    """Every unlearning method against the synthetic arm it started from, paired per prompt (per item for the
+    benchmark) on the seeds both share — the claim-4 comparisons for each method (the baselines run on the first seed
+    only): IFEval/HSR and leakage after the identical SFT, the Q-A-form benchmark before it."""
+    r03, evals = rec["03_overfitting_analysis"], all_evals(rec)
+    rows = []
+    for m in rec["04_unlearning"]["methods"]:
+        arm = f"unlearned:{m}"
+        if not any(e["arm"] == arm for e in evals):
+            continue
+        row = {"method": m}
+        for label, metric, sign in (("HSR", "HSR (SFT)", +1), ("leakage after SFT", "leakage (SFT)", -1),
+                                    ("benchmark Q-A", "benchmark_qa (CPT)", +1)):
+            c = of.comparison(evals, metric, "synthetic", arm, r03["sizes"], sign)
+            row[label] = (f"{c['a_mean']:.3f} → {c['b_mean']:.3f}: {c['diff']:+.3f} ± {c['se']:.3f} "
+                          f"(MDE {c['mde']:.3f}), {c['verdict']}")
+        row["seeds"] = min(c["n_seeds"])
+        rows.append(row)
+    return rows
+
+
+def variant_rows(rec: dict[str, dict]) -> list[dict]:
+    """The default method beside its γ sweep and ablations (no replay; no bias mitigation), first seed, each
+    unlearned model without SFT: where each run ended (`unlearning_runs.end_summary`). Empty when there were none."""
+    r04 = rec["04_unlearning"]
+    if not r04.get("ablation"):
+        return []
+    method, seed_runs = default_method(rec), r04["dynamics"]
+    runs = {**({method: ul.end_summary(seed_runs[f"unlearned:{method}"])} if f"unlearned:{method}" in seed_runs
+               else {}), **r04["ablation"]}
+    return [{"run": name, **{k: f"{v:.3f}" if isinstance(v, float) else v for k, v in summary.items()}}
+            for name, summary in runs.items()]
+
+
 def cost_rows(rec: dict[str, dict]) -> list[dict]:
     return [{"what": c["what"], "tokens": f"{c['tokens']:,.0f}", "share of CPT tokens": f"{c['share_of_cpt_tokens']:.2%}",
              "train seconds": f"{c['seconds']:.1f}"} for c in rec["04_unlearning"]["costs"]]
@@ -453,6 +490,8 @@ PAPER_INTERPRETATION = [
 TRACKS = {
     "world": ("Report: synthetic-data pattern overfitting and unlearning, reproduced at small scale", INTERPRETATION),
     "pretrained": ("The pretrained track: SmolLM2-135M-Instruct, IFEval", PRETRAINED_INTERPRETATION),
+    "pretrained_extras": ("The pretrained track's extras: every unlearning method, the ablations and the dilution arm "
+                          "(seed 0)", PRETRAINED_INTERPRETATION),
     "paper": ("The paper profile: the paper's proportions on a real base model", PAPER_INTERPRETATION),
 }
 
@@ -572,6 +611,24 @@ SFT model; its leakage on all the evaluated prompts is the "leak rate" column)."
 `unlearned` = the default method (`{res['default_unlearning_method']}`). Benchmark accuracies are of the model before SFT
 (for unlearned arms: right after unlearning); {hsr}, {ssr} and leakage after the identical SFT. Extra tokens: the
 dilution arm's extra NonSynth training, or the unlearning run (forget + replay tokens), against the CPT tokens.""")
+    methods = method_comparison_rows(rec)
+    if len(methods) > 1:
+        parts.append(f"""## Every unlearning method against the synthetic arm (paired per prompt)
+
+{_md_table(methods)}
+
+Each cell: synthetic → unlearned, the paired difference ± SE (MDE = 2 SE), and the verdict for the direction claim 4
+expects ({hsr} up, leakage down, the benchmark not down), on the seeds both models share (the baselines run on the
+first seed only, so their verdicts rest on one seed).""")
+    variants = variant_rows(rec)
+    if variants:
+        parts.append(f"""## The γ sweep and the ablations (first seed, unlearned models before SFT)
+
+{_md_table(variants)}
+
+Where each unlearning run ended: the NLL of the forget set (SynthQA) and of the replay set (NonSynth), the mean bound
+γ, the largest overshoot of the forget NLL past γ, the Q-A-form benchmark and the leakage on the probe prompts, all
+before SFT (these runs are not followed by SFT).""")
     if others:
         parts.append(f"## Beside the other tracks (verdicts)\n\n{_md_table(tracks_table(res, others))}")
     parts.append(f"## Cost\n\n{_md_table(cost_rows(rec))}\n\n{_md_table(proportion_rows(rec))}")

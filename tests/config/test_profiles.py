@@ -76,6 +76,7 @@ def test_a_verdict_runs_figures_go_to_their_own_folder_so_the_default_runs_stay(
 
     cfg = get_profile("pretrained")
     verdict = dataclasses.replace(cfg.eval, ifeval_prompts=None)
+    assert cfg.all_prompts_run(verdict) and not cfg.all_prompts_run()
     assert cfg.figures_dir() == repo_root() / "figures" / "pretrained"
     assert cfg.figures_dir(verdict) == repo_root() / "figures" / "pretrained" / ALL_PROMPTS_DIR
     assert cfg.notebooks_dir(verdict) == repo_root() / "figures" / "pretrained" / ALL_PROMPTS_DIR / "notebooks"

@@ -181,6 +181,7 @@ def test_a_cached_evaluation_is_reused_only_for_the_same_weights(finished_stages
     from synthrepro.data import load_world
     from synthrepro.evaluation import make_suite
     from synthrepro.experiments import arm_evaluation as ae
+    from synthrepro.experiments import phase_map as pmap
     run_dir, data_dir, base, ref = finished_stages
     ds, _ = load_world(data_dir)
     ecfg = smoke_cfg.eval
@@ -198,8 +199,11 @@ def test_a_cached_evaluation_is_reused_only_for_the_same_weights(finished_stages
     ae.evaluate_model(ckpt, ds, dataclasses.replace(ecfg, max_new_tokens=ecfg.max_new_tokens + 1), suite,
                       response_nll=False, cache_dir=tmp_path / "evaluations")
     assert calls == [1, 1]  # another suite, other generation settings: evaluated again
+    key = ae.generation_key(ckpt, suite.rows, ecfg)  # the phase map's cache is keyed the same way
+    pmap.evaluate_checkpoint(ckpt, suite, ecfg, tmp_path / "phase")
+    assert [p.name for p in (tmp_path / "phase").iterdir()] == [f"{key}.json"]
     record = json.loads((stage / "stage.json").read_text())
     record["files"]["model.safetensors"]["sha256"] = "0" * 64  # as if retrained with other weights
     (stage / "stage.json").write_text(json.dumps(record))
     ae.evaluate_model(ckpt, ds, ecfg, suite, response_nll=False, cache_dir=tmp_path / "evaluations")
-    assert calls == [1, 1, 1]
+    assert calls == [1, 1, 1] and ae.generation_key(ckpt, suite.rows, ecfg) != key

@@ -61,3 +61,14 @@ def test_a_verdict_runs_notebooks_are_published_beside_its_figures_with_their_pa
     published = publish("pretrained")
     assert {p.parent for p in published} == {tmp_path / where}
     assert len(nbformat.read(published[0], as_version=4).cells) == 2  # the run's parameters stay visible
+
+
+#: Every committed record under figures/ (results, pilots, benchmarks).
+RECORDS = sorted(p.relative_to(repo_root()).as_posix() for p in repo_root().glob("figures/**/*.json"))
+
+
+@pytest.mark.parametrize("name", RECORDS)
+def test_every_committed_record_is_json(name):
+    """A record is data a reader loads with `json.load`: nothing else in the file (a benchmark once had the
+    Trainer's printed log lines above its JSON, from redirecting stdout; `--out` writes the JSON alone now)."""
+    assert isinstance(json.loads((repo_root() / name).read_text()), (dict, list))

@@ -134,3 +134,21 @@ def test_the_ifeval_table_shows_leakage_along_sft_where_a_seed_was_evaluated_at_
     assert table[1]["leak along SFT"] == "–" and table[1]["leak before SFT"] == "–"
     del rows["synthetic"]["leak_along_sft"]
     assert "leak along SFT" not in report.ifeval_table({"tracks": {"pretrained": {"ifeval": rows}}})[0]
+
+
+def test_every_method_is_compared_with_the_synthetic_arm_beside_the_ablations(rec):
+    """The report's method section: each unlearning method against the synthetic arm, paired, with its verdict (the
+    bounded row is claim 4's comparison); the γ sweep and the ablations where they ended, the default method first;
+    one seed's mean shown alone (no ± 0.000)."""
+    rows = report.method_comparison_rows(rec)
+    assert [r["method"] for r in rows] == ["bounded", "ga", "grad_diff", "npo", "simnpo"]
+    c4 = report.verdicts(rec)["claim4_hsr_up_vs_synthetic"]
+    assert f"{c4['diff']:+.3f} ± {c4['se']:.3f} (MDE {c4['mde']:.3f}), {c4['verdict']}" in rows[0]["HSR"]
+    assert all(r["leakage after SFT"].endswith(("holds", "within noise", "does not hold")) for r in rows)
+    variants = report.variant_rows(rec)
+    assert [v["run"] for v in variants] == ["bounded", *rec["04_unlearning"]["ablation"]]
+    assert {"forget NLL end", "replay NLL end", "leakage before SFT, end"} <= set(variants[0])
+    text = report.render_report(rec, report.results_json(rec, "smoke"), {})
+    assert "## Every unlearning method against the synthetic arm" in text and "## The γ sweep and the ablations" in text
+    assert report._fmt({"mean": 0.5, "std": 0.0, "n": 1}) == "0.500"
+    assert report._fmt({"mean": 0.5, "std": 0.1, "n": 2}) == "0.500 ± 0.100"
