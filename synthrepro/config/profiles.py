@@ -109,9 +109,10 @@ PROFILES["smoke"] = derive(BASE, "smoke", {
 #: unlearning runs at the CPT learning rate on 25 % of the CPT tokens. Then an SFT small next to the Q-A data (8 steps
 #: × 2 AlpacaEval rows ≤ 384 tokens: SynthQA/SFT ≈ 6 on loss tokens; the first seed's probe also at SFT step 2, so
 #: the report shows the habit along SFT). 200 fixed IFEval prompts, replies ≤ 128 tokens,
-#: generated in batches of a 16,384-token budget; 3 seeds; `bounded` on every seed. fp32: the same numbers on every
-#: machine of this kind (`precision: bf16` / `generation_bf16: true` in a profile file ask for bf16). The baselines and
-#: the dilution arm are `make repro-pretrained-extras`; all 541 prompts `make repro-pretrained-verdicts`.
+#: generated in batches of a 16,384-token budget; 3 seeds; `bounded` on every seed. fp32 on every machine, whether or
+#: not it has AVX-512 BF16 (retrained on one that has, 599 of 600 per-prompt outcomes matched: another CPU's kernels
+#: can move a greedy reply); `precision: bf16` / `generation_bf16: true` in a profile file ask for bf16. The baselines
+#: and the dilution arm are `make repro-pretrained-extras`; all 541 prompts `make repro-pretrained-verdicts`.
 PROFILES["pretrained"] = derive(BASE, "pretrained", {
     "data": dict(n_people=100, bios_per_person=4, sft_prompts=50, eval_prompts_per_level=2,
                  benchmark_attributes_per_person=4, qa_generator="rule_based", sft_source="alpacaeval",
