@@ -23,25 +23,16 @@ from synthrepro.models.loading import bf16_supported, generation_model, load_mod
 from synthrepro.models.smollm2 import resolve_base
 from synthrepro.models.tokenizer import load_tokenizer
 from synthrepro.records.results import write_json_atomic
+from train_throughput import bare_loop  # benchmarks/ is on the path when this runs as a script
 
 
 def train_tokens_per_s(path, steps: int, bf16: bool, batch: int = 8, block: int = 128) -> float:
-    """Tokens/s of `steps` AdamW steps on random tokens after one warm-up step (fresh weights each call)."""
+    """Tokens/s of `steps` AdamW steps on random tokens after one warm-up step, fresh weights each call
+    (`train_throughput.bare_loop`, the loop that benchmark times)."""
     model = load_model(path)
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     torch.manual_seed(0)
-    x = torch.randint(0, model.config.vocab_size, (steps + 1, batch, block))
-    t0 = None
-    for i in range(steps + 1):
-        if i == 1:
-            t0 = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(input_ids=x[i], labels=x[i]).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-    return steps * batch * block / (time.perf_counter() - t0)
+    blocks = torch.randint(0, model.config.vocab_size, ((steps + 1) * batch, block))
+    return bare_loop(model, blocks, steps, batch, 1e-4, 1, bf16)[0]
 
 
 def main():

@@ -19,12 +19,12 @@ import json
 import resource
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
 from synthrepro.config import get_profile
 from synthrepro.models.loading import bf16_supported, build_model, count_parameters
+from synthrepro.records.results import write_json_atomic
 from synthrepro.training import BlockDataset
 
 
@@ -160,8 +160,7 @@ def main():
         res[f"{loop}_mfu"] = round(achieved / peak, 4)
     print(json.dumps(res, indent=2))
     if a.out:
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        write_json_atomic(a.out, res)
 
 
 if __name__ == "__main__":

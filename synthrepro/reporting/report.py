@@ -394,9 +394,9 @@ def variant_rows(rec: dict[str, dict]) -> list[dict]:
     r04 = rec["04_unlearning"]
     if not r04.get("ablation"):
         return []
-    method, seed_runs = default_method(rec), r04["dynamics"]
-    runs = {**({method: ul.end_summary(seed_runs[f"unlearned:{method}"])} if f"unlearned:{method}" in seed_runs
-               else {}), **r04["ablation"]}
+    method = default_method(rec)
+    full = r04["dynamics"].get(f"unlearned:{method}")
+    runs = {**({method: ul.end_summary(full)} if full else {}), **r04["ablation"]}
     return [{"run": name, **{k: f"{v:.3f}" if isinstance(v, float) else v for k, v in summary.items()}}
             for name, summary in runs.items()]
 
