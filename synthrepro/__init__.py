@@ -6,11 +6,26 @@ The public API (everything else is reachable through the subpackages, listed in 
     from synthrepro import UnlearnConfig, unlearn_model
     final = unlearn_model("path/to/model", None, forget_texts, retain_texts, UnlearnConfig(), "out/")
 
-Names are loaded on first use, so that `import synthrepro.config` stays light (no torch).
+Names are loaded on first use, so that `import synthrepro.config` stays light (no torch). Importing the package pins
+the CPU kernels' instruction set first (`synthrepro.config.kernels`; docs/reproducibility.md).
 """
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+
+from .config.kernels import KernelSettingError, pin_kernels
+
+# Before anything imports torch: pin the kernels' instruction set (config/kernels.py; SYNTHREPRO_PIN_KERNELS=0 turns
+# it off). A bad pinning variable stops a `synthrepro` command with one line, and raises for a library user.
+try:
+    pin_kernels()
+except KernelSettingError as _err:
+    if os.path.basename(sys.argv[0] if sys.argv else "") in ("synthrepro", "__main__.py"):
+        print(f"synthrepro: error: {_err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise
 
 #: name → the submodule that defines it.
 _EXPORTS = {

@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+import synthrepro  # noqa: F401  (pins the CPU kernels before any test imports torch: config/kernels.py)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import EvalConfig, config_hash, resolve_path
+from ..config import EvalConfig, config_hash, kernel_key, resolve_path
 from ..evaluation import scoring as sc
 from ..evaluation.analysis import overlap_score, tsne_2d
 from ..evaluation.following import instruction_metrics, per_prompt_outcomes
@@ -47,10 +47,11 @@ def _texts_sha256(texts: list[str]) -> str:
 def generation_key(path, rows: list[dict], ecfg: EvalConfig) -> str:
     """What a checkpoint's scored replies to `rows` depend on: the checkpoint (`checkpoint_fingerprint`: its stage
     record lists every weight file's sha256), how replies are scored (`suites.SCORING_VERSION`), the rows, and the
-    generation settings (the batching too: padding can move a float32 logit and so a greedy reply). The key of both
+    generation settings (the batching too: padding can move a float32 logit and so a greedy reply) and the kernels
+    (`config.kernels.kernel_key`: other kernels, other logits). The key of both
     evaluation caches: `evaluation_key` extends it, the phase map's `evaluate_checkpoint` uses it."""
     return config_hash(checkpoint_fingerprint(Path(path)), SCORING_VERSION, rows_sha256(rows), ecfg.max_new_tokens,
-                       ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16)
+                       ecfg.batch_size, ecfg.batch_tokens, ecfg.generation_bf16, kernel_key())
 
 
 def evaluation_key(path, ds, ecfg: EvalConfig, suite, likelihoods: bool, response_nll: bool) -> str:

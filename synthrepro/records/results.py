@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Profile, get_profile, repo_root
+from ..config import Profile, get_profile, kernel_record, repo_root
 from .files import StaleArtifactError
 
 
@@ -75,10 +75,11 @@ def begin(profile: Profile | str, notebook: str) -> None:
 
 
 def record(profile: Profile | str, notebook: str, results: dict) -> Path:
-    """Save a notebook's results (plus profile name and commit) at runs/<profile>/<notebook>.json."""
+    """Save a notebook's results (plus profile name, commit and the kernels: pinned or not, the CPU's flags) at
+    runs/<profile>/<notebook>.json."""
     prof = _profile(profile)
     payload = {"notebook": notebook, "profile": prof.name, "track": prof.track, "profile_hash": prof.base_hash,
-               "commit": git_commit(), **results}
+               "commit": git_commit(), "kernels": kernel_record(), **results}
     return write_json_atomic(prof.run_dir() / f"{notebook}.json", payload)
 
 

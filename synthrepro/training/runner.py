@@ -26,7 +26,7 @@ from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArgu
 from transformers.trainer_pt_utils import get_length_grouped_indices
 from transformers.utils import logging as hf_logging
 
-from ..config import TrainConfig, config_hash
+from ..config import TrainConfig, config_hash, kernel_key, kernel_record
 from ..models.loading import count_parameters, warn_if_slow
 from ..models.tokenizer import stop_ids
 from ..records.files import StaleArtifactError, check_files, file_records, file_sha256, locked, stale
@@ -148,8 +148,12 @@ def _write_json_atomic(path: Path, obj) -> None:
 
 
 def stage_dir(run_dir: Path, stage: str, *key) -> Path:
-    """runs/<profile>/stages/<stage>-<hash of everything that determines it>."""
-    return Path(run_dir) / "stages" / f"{stage}-{config_hash(*key)}"
+    """runs/<profile>/stages/<stage>-<hash of everything that determines it>. The kernels are part of it: a run with
+    pinning off (`config.kernels`) keys its stages by its CPU's capability too, so it never shares a directory with
+    the pinned computation (whose keys are those of every committed run)."""
+    kernels = kernel_key()
+    extra = [] if kernels == "pinned-avx2" else [kernels]
+    return Path(run_dir) / "stages" / f"{stage}-{config_hash(*key, *extra)}"
 
 
 def checkpoint_id(path: Path) -> str:
@@ -203,6 +207,10 @@ def finished(out: Path) -> bool:
     if info.get("key") != out.name or "files" not in info:
         raise stale(out, f"its record belongs to {info.get('key', 'an older version of synthrepro')!r}, not to "
                          f"this key ({out.name})")
+    made_with = (info.get("kernels") or {}).get("key")
+    if made_with != kernel_key():
+        raise stale(out, f"it was computed with kernels {made_with or 'that its record does not name (before pinning)'}"
+                         f", this run uses {kernel_key()} (config.kernels; other kernels give other numbers)")
     check_files(out / "final", info["files"], out)
     return True
 
@@ -244,6 +252,7 @@ def run_stage(out: Path, name: str, model_fn, dataset, tokenizer, tcfg: TrainCon
 def _train(out, name, model_fn, dataset, tokenizer, tcfg, collate, snapshot_steps, meta, tokens_per_step,
            trainer_cls, trainer_kwargs) -> Path:
     _quiet_transformers()
+    kernel_record()  # raises before training when torch ran before the kernels were pinned
     warn_if_slow(tcfg.precision)
     ws = world_size()
     if tcfg.batch_size % ws:
@@ -293,7 +302,8 @@ def _train(out, name, model_fn, dataset, tokenizer, tcfg, collate, snapshot_step
             "resumed": resume_from is not None, "processes": ws,
             "tokens_per_s": round(tokens / seconds, 1) if seconds > 0 else None,
             "final_loss": log[-1]["loss"] if log else None, "train_loss": trainer.loss_sum / tcfg.max_steps,
-            "parameters": count_parameters(model), "train_config": asdict(tcfg), **(meta or {}),
+            "parameters": count_parameters(model), "train_config": asdict(tcfg), "kernels": kernel_record(),
+            **(meta or {}),
             "files": file_records(out / "final"),
         }
         _write_json_atomic(out / "stage.json", info)  # the 'finished' marker is written last
