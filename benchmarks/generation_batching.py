@@ -10,6 +10,7 @@ witness evaluates, in the order notebook 06 generates them (sorted by length in 
 """
 from __future__ import annotations
 
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import json
 import time

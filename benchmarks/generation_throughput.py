@@ -8,6 +8,7 @@ Needs notebook 02's checkpoints for the profile (`make repro` or notebook 02 fir
 """
 from __future__ import annotations
 
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import dataclasses
 import json

@@ -2,6 +2,7 @@
 SmolLM2-135M's shape in bf16, forward + backward, and tokens/s of a bounded-loss AdamW step (batch 32 x 512, eager).
 The inputs are synthetic (a fixed gamma, a made-up NPO reference), so the values only show that each loss runs and
 stays finite. Prints JSON. Run: PYTHONPATH=. python3 benchmarks/gpu_forget_losses.py"""
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import json, time, traceback
 import torch
 out = {"torch": torch.__version__, "cuda": torch.cuda.is_available()}

@@ -16,6 +16,7 @@ Every model answers the same 541 prompts, so differences are paired per prompt w
     .venv/bin/python benchmarks/ifeval_all_prompts.py --recorded     # the same paired comparisons on the prompts
                                                                      # notebooks 03-04 evaluated (no model is run)
 """
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import dataclasses
 import json

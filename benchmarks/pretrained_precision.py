@@ -10,6 +10,7 @@ they do not depend on the machine) and what it would change. On a CPU without AV
 """
 from __future__ import annotations
 
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import json
 import time

@@ -6,6 +6,7 @@ runs/pretrained_probe.json).
     .venv/bin/python benchmarks/pretrained_probe.py --steps 24 --prompts 48
     .venv/bin/python benchmarks/pretrained_probe.py --arms synthetic --steps 48 --lr 2e-4 --prompts 32   # a dose pilot
 """
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import json
 import time

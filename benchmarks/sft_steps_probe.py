@@ -1,6 +1,7 @@
 """Equal-wall-time probe (not a test): SFT with length-grouped batches for 800 steps, HSR/SSR at step 400 and 800,
 seed 0, from the default run's CPT checkpoints. Run from the repository root after `make repro`; prints one line per
 (arm, point) and writes /tmp/sft_probe.json."""
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import dataclasses, json, time
 from pathlib import Path
 from synthrepro.config import get_profile

@@ -5,6 +5,9 @@ against a bare PyTorch loop (forward, backward, AdamW), same model, same batch, 
     .venv/bin/python benchmarks/train_throughput.py --profile default --steps 60 [--precision bf16] [--compile] \
         [--out figures/benchmarks/train_throughput.json]
 
+Kernels pinned to AVX2 as every run (config/kernels.py); with SYNTHREPRO_PIN_KERNELS=0 it measures what the CPU's own
+kernels (AVX-512 where there is one) would give. The JSON records which.
+
 MFU as nanoGPT reports it: achieved FLOP/s = tokens/s × (6·N + 12·L·d·T) (forward + backward of the N parameters, plus
 attention over the block of T tokens), over the peak FLOP/s of a large square matmul in the same dtype on the same
 threads. It is the share of what this CPU can do at all that a training step gets.
@@ -14,6 +17,7 @@ high-water mark, so the second number includes the first (the bare loop runs fir
 """
 from __future__ import annotations
 
+import synthrepro  # noqa: F401  (first: pins the CPU kernels before torch and NumPy load; docs/reproducibility.md)
 import argparse
 import json
 import resource
@@ -22,7 +26,7 @@ import time
 
 import torch
 
-from synthrepro.config import get_profile
+from synthrepro.config import get_profile, kernel_record
 from synthrepro.models.loading import bf16_supported, build_model, count_parameters
 from synthrepro.records.results import write_json_atomic
 from synthrepro.training import BlockDataset
@@ -122,7 +126,7 @@ def main():
     res = {"profile": a.profile, "parameters": count_parameters(model), "batch": tc.batch_size,
            "block": tc.block_size, "steps_timed": a.steps, "threads": torch.get_num_threads(),
            "device": "cuda" if torch.cuda.is_available() else "cpu", "precision": a.precision,
-           "fast_bf16_hardware": bf16_supported()}
+           "fast_bf16_hardware": bf16_supported(), "kernels": kernel_record()}
     if torch.cuda.is_available():
         model = model.cuda()
         blocks = blocks.cuda()

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import torch
 
-from .config import (ALL_NOTEBOOKS, CPT_ARMS, FORGET_METHODS, PROFILES, TrainConfig, UnlearnConfig, get_profile,
-                     resolve_path, shown)
+from .config import (ALL_NOTEBOOKS, CPT_ARMS, FORGET_METHODS, PROFILES, TrainConfig,
+                     UnlearnConfig, get_profile, resolve_path, shown)
 from .data.build import ensure_world
-from .evaluation.harness import WORLD_TASK, evaluate_checkpoint, jobs, world_task
+from .evaluation.harness import (STAGE_OF_TASK, WORLD_TASK, HarnessOfflineError, evaluate_checkpoint, hub_reachable,
+                                 jobs, world_task)
 from .experiments.arms import train_arms
 from .experiments.costs import GPU, gpu_hours
 from .experiments.unlearning_runs import unlearning_jobs, unlearn_then_sft
 from .models.smollm2 import resolve_base
+from .models.tokenizer import load_tokenizer, separator_id
 from .records.files import load_jsonl
 from .records.results import load, write_json_atomic
 from .reporting.pipeline import parse_params, publish, run_and_summarise
@@ -46,6 +49,24 @@ def _profile(name: str):
         raise UsageError(f"--profile: {err}") from None
 
 
+def _profile_arg(name: str) -> str:
+    """A built-in profile's name as it is; a profile file as an absolute path, resolved once in the caller's folder
+    (the notebooks' kernels run in notebooks/, where a relative path would name another file)."""
+    if name in PROFILES:
+        return name
+    path = Path(name).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--profile {name}: is a folder; give a built-in profile ({', '.join(PROFILES)}) or a "
+                         "YAML/JSON profile file")
+    if path.is_file():
+        return str(path.resolve())
+    return name  # a file that is not here: get_profile says what is wrong
+
+
+#: Notebook parameters that name a file: a relative path is taken from the caller's folder, not notebooks/.
+PATH_PARAMETERS = ("CUSTOM_NONSYNTH_JSONL", "QA_MODEL_PATH")
+
+
 def cmd_pipeline(a) -> int:
     if a.only is not None and not a.only:
         raise UsageError(f"--only names no notebook; name one or more of {list(ALL_NOTEBOOKS)}, or drop --only")
@@ -53,16 +74,23 @@ def cmd_pipeline(a) -> int:
         unknown = sorted(set(a.only) - set(ALL_NOTEBOOKS))
         if unknown:
             raise UsageError(f"--only {unknown}: no such notebook; choose from {list(ALL_NOTEBOOKS)}")
-    _profile(a.profile)
+    profile = _profile_arg(a.profile)
+    _profile(profile)
     if a.publish:
-        for path in publish(a.profile):
+        for path in publish(profile):
             print("published", path)
         return 0
     try:
         params = parse_params(a.param)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    return run_and_summarise(a.profile, parameters=params, only=a.only)
+    if "PROFILE" in params:
+        raise UsageError(f"-p PROFILE={params['PROFILE']}: the profile is chosen once, with --profile (it names the "
+                         f"run's folder and the executed notebooks); run --profile {params['PROFILE']} instead")
+    for name in PATH_PARAMETERS:
+        if isinstance(params.get(name), str) and params[name] and not Path(params[name]).is_absolute():
+            params[name] = str(Path(params[name]).expanduser().resolve())
+    return run_and_summarise(profile, parameters=params, only=a.only)
 
 
 def cmd_train(a) -> int:
@@ -134,6 +162,14 @@ def cmd_unlearn(a) -> int:
         raise UsageError(str(err)) from None
     if not Path(a.model).is_dir():
         raise UsageError(f"--model {a.model}: not a checkpoint directory (a folder with config.json and weights)")
+    if Path(a.output).exists() and not Path(a.output).is_dir():
+        raise UsageError(f"--output {a.output}: is a file; give a folder (new or from an earlier run of this "
+                         "command) for the unlearned checkpoint")
+    if a.separator != "eos":
+        try:
+            separator_id(load_tokenizer(a.model), a.separator)
+        except ValueError as err:
+            raise UsageError(f"--separator: {err}") from None
     out = unlearn_model(a.model, None, _texts(a.forget, "--forget"), _texts(a.retain, "--retain"), cfg,
                         a.output, seed=a.seed, separator=a.separator)
     print(json.dumps(stage_info(out.parent), indent=1))
@@ -142,10 +178,27 @@ def cmd_unlearn(a) -> int:
 
 def cmd_harness(a) -> int:
     prof = _profile(a.profile)
+    unknown = sorted(set(a.tasks) - set(STAGE_OF_TASK))
+    if unknown:
+        raise UsageError(f"--tasks {' '.join(unknown)}: unknown task; choose from {sorted(STAGE_OF_TASK)}")
+    if a.limit is not None and a.limit < 1:
+        raise UsageError(f"--limit {a.limit}: give a positive number of examples per task, or drop --limit")
+    if not hub_reachable():
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        print("offline (huggingface.co cannot be reached): lm-eval reads datasets from the local cache only "
+              "(HF_DATASETS_OFFLINE=1)", flush=True)
+    try:
+        todo = jobs(prof.name, tuple(a.tasks))
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
     out: dict = {}
-    for arm, seed, task, ckpt in jobs(prof.name, tuple(a.tasks)):
+    for arm, seed, task, ckpt in todo:
         print(f"== {task} on {arm} seed {seed}: {ckpt}", flush=True)
-        res = evaluate_checkpoint(ckpt, task, batch_size=a.batch_size, limit=a.limit)
+        try:
+            res = evaluate_checkpoint(ckpt, task, batch_size=a.batch_size, limit=a.limit)
+        except (HarnessOfflineError, ModuleNotFoundError) as err:
+            raise UsageError(str(err)) from None
         out.setdefault(arm, {}).setdefault(str(seed), {})[task] = res
         write_json_atomic(prof.run_dir() / "harness.json", out)  # after each: a crash keeps the rest
     print("wrote", prof.run_dir() / "harness.json")
@@ -169,6 +222,9 @@ def cmd_estimate(a) -> int:
     prof = _profile(a.profile)
     if not 0 < a.mfu <= 1:
         raise UsageError(f"--mfu must be in (0, 1], got {a.mfu}")
+    if a.parameters is not None and a.parameters < 1:
+        raise UsageError(f"--parameters {a.parameters}: give the model's parameter count, a positive integer "
+                         "(e.g. --parameters 135000000)")
     if prof.base_model is None and a.parameters is None:
         raise UsageError(f"profile {prof.name!r} trains its own model; give --parameters N")
     rows = gpu_hours(prof, a.parameters, GPU(mfu=a.mfu))

@@ -1,12 +1,12 @@
 """The kernels' instruction set, pinned: the same numbers on every x86 CPU of this kind, with or without AVX-512.
 
 fp32 on a CPU is not one computation. PyTorch dispatches its own vectorised kernels by CPU capability (AVX2 or
-AVX-512) and oneMKL picks a GEMM code path by instruction set; each sums in its own order, and 2,500 training steps
+AVX-512), OpenBLAS (under NumPy and SciPy) picks its kernels by core type, and oneMKL picks a GEMM code path; each sums in its own order, and 2,500 training steps
 at a high learning rate turn the last-bit differences into different models (on an AVX-512 machine the headline's
 pre-training ended at loss 0.728 instead of 0.723, and leakage before SFT read 0.83 instead of 0.48).
 
-`pin_kernels()` runs when `synthrepro` is first imported, before it imports torch, and sets PyTorch's documented
-switch (ATEN_CPU_CAPABILITY) to AVX2 unless the user turned pinning off (`SYNTHREPRO_PIN_KERNELS=0`). Child processes (papermill's
+`pin_kernels()` runs when `synthrepro` is first imported, before it imports torch or NumPy, and sets PyTorch's
+documented switch (ATEN_CPU_CAPABILITY) and OpenBLAS's (OPENBLAS_CORETYPE, NumPy's and SciPy's BLAS) to AVX2 unless the user turned pinning off (`SYNTHREPRO_PIN_KERNELS=0`). Child processes (papermill's
 notebook kernels, `torchrun`/`accelerate` workers, subprocesses of tests) inherit the environment. Which switches
 are kept, and why, is in docs/reproducibility.md (each measured: a switch that changes no weight is not kept).
 
@@ -26,7 +26,10 @@ SWITCH = "SYNTHREPRO_PIN_KERNELS"
 #: The pinned settings: variable → value. Kept only what was shown to change the computation (docs/reproducibility.md).
 PINNED = {
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's own vectorised kernels (randn, reductions, softmax, norms, AdamW)
+    "OPENBLAS_CORETYPE": "Haswell",  # NumPy's and SciPy's OpenBLAS: its AVX2 kernels (t-SNE, SVD, PCA of the maps)
 }
+#: The name of the pinned computation in records and keys (changes whenever PINNED does).
+PINNED_KEY = "pinned-" + "-".join(v.lower() for v in PINNED.values())
 #: Measured and left out (docs/reproducibility.md): on these AMD EPYC machines oneMKL's fp32 GEMM takes the same
 #: path with and without MKL_CBWR=AVX2 (MKL does not dispatch AVX-512 on AMD), and no fp32 op of the models reaches
 #: oneDNN (ONEDNN_MAX_CPU_ISA=AVX2 changed no weight). Both stay allowed, checked and recorded.
@@ -35,6 +38,10 @@ ALLOWED = {
     "ATEN_CPU_CAPABILITY": ("default", "avx2", "avx512"),
     "MKL_CBWR": ("AUTO", "COMPATIBLE", "SSE4_2", "AVX", "AVX2", "AVX512", "AVX512_E1", "AVX2,STRICT", "AVX512,STRICT",
                  "AVX512_E1,STRICT", "BRANCH=AVX2", "BRANCH=AVX512"),
+    "OPENBLAS_CORETYPE": ("Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "CooperLake",
+                          "SapphireRapids", "Zen", "Barcelona", "Bulldozer", "Piledriver", "Steamroller",
+                          "Excavator", "Atom", "Dunnington", "Penryn", "Opteron", "Katmai", "Coppermine",
+                          "Northwood"),
     "ONEDNN_MAX_CPU_ISA": ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
                            "AVX512_CORE_BF16", "AVX10_1_512", "AVX512_CORE_AMX", "AVX10_1_512_AMX",
                            "AVX512_CORE_FP16", "AVX10_1_512_AMX_FP16", "ALL", "DEFAULT"),
@@ -65,12 +72,11 @@ def check_kernel_settings() -> None:
         value = os.environ.get(var)
         if value is None:
             continue
-        norm = value.strip() if var != "ATEN_CPU_CAPABILITY" else value.strip().lower()
-        known = allowed if var != "MKL_CBWR" else tuple(a.upper() for a in allowed)
-        if (norm.upper() if var == "MKL_CBWR" else norm) not in known:
+        norm = value.strip().upper()
+        if norm not in {a.upper() for a in allowed}:
             raise KernelSettingError(f"{var}={value!r} is not a value its library knows; use one of {list(allowed)}, "
                                      f"or unset it")
-        if pin and var in PINNED and norm.upper() != PINNED[var].upper():
+        if pin and var in PINNED and norm != PINNED[var].upper():
             raise KernelSettingError(f"{var}={value!r} contradicts synthrepro's pinned kernels ({var}="
                                      f"{PINNED[var]}); unset it, or set {SWITCH}=0 to run with your own kernels "
                                      "(the numbers then depend on the machine)")
@@ -116,19 +122,21 @@ def torch_capability() -> str | None:
 
 
 def kernel_key() -> str:
-    """What the kernels make of a computation, for the identity of its results: "pinned-avx2" when pinned,
+    """What the kernels make of a computation, for the identity of its results: `PINNED_KEY` when pinned,
     "native-<capability>-<cpu flags>" when not (another machine, another key)."""
     if pinning_on():
-        return "pinned-avx2"
+        return PINNED_KEY
     cpu = cpu_description()
     return "native-" + "-".join([(torch_capability() or "unknown").lower(), *cpu["flags"]])
 
 
-def kernel_record() -> dict:
+def kernel_record(numpy_too: bool = False) -> dict:
     """What every stage record and notebook JSON says about the kernels: pinned or not, the variables in force,
     PyTorch's dispatch capability, the number of threads, and the CPU (model and flags). Raises
     `KernelSettingError` when pinning is on but PyTorch dispatches to another capability (torch was imported
-    and used before synthrepro, so the pin came too late)."""
+    and used before synthrepro, so the pin came too late) and, with `numpy_too` (a notebook's results, which NumPy
+    computes in part), when OpenBLAS runs other kernels than the pinned ones (NumPy was imported first). Training
+    uses no NumPy arithmetic, so a stage's record only says which OpenBLAS the process had."""
     pin = pinning_on()
     capability = torch_capability()
     torch = sys.modules.get("torch")
@@ -137,6 +145,22 @@ def kernel_record() -> dict:
         raise KernelSettingError(f"kernels are pinned to AVX2 but PyTorch dispatches to {capability}: torch ran before "
                                  "synthrepro set ATEN_CPU_CAPABILITY; import synthrepro before torch, or start "
                                  f"Python with ATEN_CPU_CAPABILITY={PINNED['ATEN_CPU_CAPABILITY']} set")
+    cores = openblas_cores()
+    if numpy_too and pin and cores and any(c.upper() != PINNED["OPENBLAS_CORETYPE"].upper() for c in cores):
+        raise KernelSettingError(f"kernels are pinned but OpenBLAS runs {cores}: NumPy was imported before synthrepro "
+                                 "set OPENBLAS_CORETYPE; import synthrepro first (before numpy, pandas, torch), or "
+                                 f"start Python with OPENBLAS_CORETYPE={PINNED['OPENBLAS_CORETYPE']} set")
     return {"key": kernel_key(), "pinned": pin, "env": {var: os.environ.get(var) for var in ALLOWED},
             "torch_capability": capability, "threads": torch.get_num_threads() if torch is not None else None,
-            "cpu": cpu}
+            "openblas": cores, "cpu": cpu}
+
+
+def openblas_cores() -> list[str] | None:
+    """The core types the process's OpenBLAS libraries run (NumPy's, SciPy's), if threadpoolctl can tell."""
+    if "numpy" not in sys.modules:
+        return None
+    try:
+        from threadpoolctl import threadpool_info  # scikit-learn's dependency: installed with it
+    except ImportError:
+        return None
+    return sorted({i.get("architecture") or "unknown" for i in threadpool_info() if i.get("internal_api") == "openblas"})

@@ -30,6 +30,10 @@ def apply_overrides(obj, overrides: dict, where: str = ""):
         if key not in fields:
             raise ValueError(f"{where}{key} is not a setting of {type(obj).__name__}; choose from {sorted(fields)}")
         current = getattr(obj, key)
+        if dataclasses.is_dataclass(current) and not isinstance(value, dict) and not (key == "params"):
+            raise ValueError(f"{where}{key} must be a mapping of {type(current).__name__} settings (e.g. "
+                             f"{key}: {{{dataclasses.fields(current)[0].name}: ...}}), got {type(value).__name__} "
+                             f"{value!r:.60}")
         if isinstance(value, dict) and dataclasses.is_dataclass(current) and not (key == "params" and "method" in overrides):
             value = apply_overrides(current, value, f"{where}{key}.")
         elif isinstance(current, tuple) and isinstance(value, list):

@@ -38,6 +38,7 @@ def _real(name: str, v, low: float, high: float, low_open: bool = False, high_op
 MAX_SEED = 2**31 - 1
 MAX_PEOPLE = 100_000          # the world's name pools allow about this many unique people
 MAX_STAGE_TOKENS = 2_000_000_000  # int32 token ids of a stage's packed blocks: 8 GB of memory at this bound
+MIN_UNLEARN_BLOCK = 8  # an unlearning row is a separator and the text's tokens: fewer would train on separators
 PRECISIONS = ("fp32", "bf16")
 REPORT_TO = ("none", "tensorboard", "wandb")
 
@@ -263,6 +264,9 @@ class UnlearnConfig:
                  f"budget_fraction must be in (0, 1], got {self.budget_fraction!r}")
         _require(isinstance(self.nll_limit, (int, float)) and self.nll_limit > 0,
                  f"nll_limit must be > 0, got {self.nll_limit!r}")
+        _require(self.train.block_size >= MIN_UNLEARN_BLOCK,
+                 f"train.block_size {self.train.block_size} is too small to hold text (each row is a separator and "
+                 f"the text's tokens; smaller blocks train on separators only); use at least {MIN_UNLEARN_BLOCK}")
 
     def with_method(self, method: str, **params) -> "UnlearnConfig":
         """This config for another method, with that method's default hyperparameters updated by `params`."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import socket
 from pathlib import Path
 
 import torch
@@ -53,6 +55,19 @@ def lm_eval_task_manager(include_path: str | Path):
 def _require_lm_eval() -> None:
     if importlib.util.find_spec("lm_eval") is None:
         raise ModuleNotFoundError(f"lm-evaluation-harness is not installed: {INSTALL_HINT}")
+
+
+def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers a TCP connection within `timeout` seconds (False when HF_HUB_OFFLINE or
+    HF_DATASETS_OFFLINE is already set): offline, the harness sets the offline switches itself instead of letting
+    `datasets` retry for 40 s and print a traceback."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+        return False
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 class HarnessOfflineError(RuntimeError):
@@ -94,9 +109,24 @@ def jobs(profile: str, tasks: tuple[str, ...]) -> list[tuple[str, int, str, Path
 WORLD_TASK = "synthrepro_world_qa"
 
 
+#: The loader written beside the world task's YAML (lm-eval resolves `!function` next to the YAML): it reads
+#: benchmark.jsonl from its own folder, so the task holds no absolute path and the folder can be moved or shared.
+TASK_LOADER = '''"""Loads benchmark.jsonl from this folder (written by `synthrepro lm-eval-task`)."""
+from pathlib import Path
+
+import datasets
+
+
+def load(**kwargs):
+    path = Path(__file__).with_name("benchmark.jsonl")
+    return datasets.DatasetDict({"test": datasets.load_dataset("json", data_files=str(path), split="train")})
+'''
+
+
 def world_task(data_dir: str | Path, out_dir: str | Path) -> Path:
     """Write the world's held-out benchmark (the Q-A form: context `Question: …\\nAnswer:`, options ` <value>.`) as
-    an lm-eval multiple-choice task into `out_dir` (benchmark.jsonl + a task YAML), so that
+    an lm-eval multiple-choice task into `out_dir` (benchmark.jsonl, a task YAML and `TASK_LOADER` beside it: no
+    absolute path, so the folder can move), so that
     `lm_eval --model hf --model_args pretrained=CKPT --include_path OUT_DIR --tasks synthrepro_world_qa` scores any
     checkpoint. lm-eval's `acc` is our `accuracy`, its `acc_norm` (per byte) our `accuracy_per_byte`. Returns out_dir."""
     ds, manifest = load_world(data_dir)
@@ -105,12 +135,10 @@ def world_task(data_dir: str | Path, out_dir: str | Path) -> Path:
     rows = [{"question": r["question"], "choices": [f" {o}." for o in r["options"]], "answer": r["answer"]}
             for r in ds["benchmark"]]
     (out / "benchmark.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (out / f"{WORLD_TASK}_data.py").write_text(TASK_LOADER)
     (out / f"{WORLD_TASK}.yaml").write_text(f"""# The synthrepro world's held-out benchmark, Q-A form (world {manifest['config_hash']}).
 task: {WORLD_TASK}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {(out / 'benchmark.jsonl').resolve()}
+custom_dataset: !function {WORLD_TASK}_data.load
 test_split: test
 output_type: multiple_choice
 doc_to_text: "Question: {{{{question}}}}\\nAnswer:"

@@ -46,7 +46,28 @@ def load_model(path_or_name: str | Path, dtype=None, device: str | None = None):
     check_checkpoint(path_or_name)
     hf_logging.disable_progress_bar()  # no "Loading weights" bar per model: notebooks load dozens
     kwargs = {"dtype": dtype} if dtype is not None else {}
-    return AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs).to(device or default_device())
+    model = AutoModelForCausalLM.from_pretrained(str(path_or_name), **kwargs)
+    check_weights(model, path_or_name)
+    return model.to(device or default_device())
+
+
+def check_weights(model, where) -> None:
+    """Raise ValueError naming the checkpoint when a weight is NaN or infinite, or when every weight matrix is zero:
+    such a model generates nothing meaningful (and a NaN one can take a notebook's kernel down)."""
+    matrices = 0
+    any_nonzero = False
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not torch.isfinite(p).all():
+                raise ValueError(f"checkpoint {where}: weight {name} holds NaN or infinite values; it cannot be "
+                                 "evaluated or trained from. Retrain it (delete its stage folder and run again) or "
+                                 "give another checkpoint")
+            if p.dim() == 2:
+                matrices += 1
+                any_nonzero = any_nonzero or bool(p.any())
+    if matrices and not any_nonzero:
+        raise ValueError(f"checkpoint {where}: every weight matrix is zero; it cannot be evaluated or trained from. "
+                         "Retrain it (delete its stage folder and run again) or give another checkpoint")
 
 
 def count_parameters(model) -> int:

@@ -79,7 +79,7 @@ def record(profile: Profile | str, notebook: str, results: dict) -> Path:
     runs/<profile>/<notebook>.json."""
     prof = _profile(profile)
     payload = {"notebook": notebook, "profile": prof.name, "track": prof.track, "profile_hash": prof.base_hash,
-               "commit": git_commit(), "kernels": kernel_record(), **results}
+               "commit": git_commit(), "kernels": kernel_record(numpy_too=True), **results}
     return write_json_atomic(prof.run_dir() / f"{notebook}.json", payload)
 
 
@@ -94,7 +94,23 @@ def load(profile: Profile | str, notebook: str) -> dict:
         raise StaleArtifactError(f"{path} was recorded with another version of profile {prof.name!r} (its file or "
                                  f"its defaults changed since): re-run notebook {notebook} with PROFILE="
                                  f"{prof.name!r} first")
+    first = prof.run_dir() / "01_data_synthesis.json"
+    if notebook != "01_data_synthesis" and rec.get("data_dir") and first.exists():
+        check_one_world({"01_data_synthesis": json.loads(first.read_text()), notebook: rec})
     return rec
+
+
+def check_one_world(records: dict[str, dict]) -> None:
+    """Raise `StaleArtifactError` when recorded notebooks name different worlds (`data_dir`): e.g. notebook 01 re-run
+    with N_PEOPLE=60 after notebook 02 trained its models on the 1000-person world. The message names the notebooks
+    and the fix."""
+    worlds = {nb: rec["data_dir"] for nb, rec in records.items() if isinstance(rec, dict) and rec.get("data_dir")}
+    if len(set(worlds.values())) > 1:
+        listed = "; ".join(f"{nb}: {Path(str(d)).name}" for nb, d in sorted(worlds.items()))
+        first, *later = sorted(worlds)
+        raise StaleArtifactError(f"the recorded notebooks name different worlds ({listed}): the models were trained "
+                                 f"on another world than {first} recorded. Re-run the notebooks from {later[0]} on "
+                                 f"(or re-run {first} with the parameters of the models' world)")
 
 
 def record_timing(profile: Profile | str, notebook: str, seconds: float) -> Path:

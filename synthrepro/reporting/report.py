@@ -21,6 +21,7 @@ from ..experiments import claims as of
 from ..experiments import costs
 from ..experiments import phase_map as pmap
 from ..experiments import unlearning_runs as ul
+from ..records.results import check_one_world
 
 #: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
 NOTEBOOKS = ALL_NOTEBOOKS[:4]
@@ -104,6 +105,7 @@ def load_recorded(results_dir: Path) -> dict[str, dict]:
             raise FileNotFoundError(f"{path} not found: run notebook {name} first (or point RESULTS_DIR at a folder "
                                     f"that holds the recorded JSON of notebooks 01–04)")
         out[name] = json.loads(path.read_text())
+    check_one_world(out)
     return out
 
 
@@ -194,12 +196,21 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
         "profile": profile,
         "generated_by": "notebooks/05_figures.ipynb from the recorded JSON of notebooks 01–04",
         "commits": {name: r.get("commit", "unknown") for name, r in rec.items()},
+        "kernels": kernels_summary(rec),
         "default_unlearning_method": method,
         "metrics": {k: m for k, (_, m) in RESULT_METRICS.items()},
         "tracks": {track_of(rec): track},
         "verdicts": flat,
         "timing": {"stages_seconds": stage_seconds(rec)},
     }
+
+
+def kernels_summary(rec: dict[str, dict]) -> dict:
+    """How the recorded numbers were computed (config.kernels): the kernel keys of the notebooks' records ("pinned-avx2"
+    on every machine of this kind; "unrecorded" for a record made before pinning) and the CPUs they ran on."""
+    kernels = [r.get("kernels") or {} for r in rec.values()]
+    return {"keys": sorted({k.get("key", "unrecorded") for k in kernels}),
+            "cpus": sorted({" ".join([k["cpu"]["model"], *k["cpu"]["flags"]]) for k in kernels if k.get("cpu")})}
 
 
 def stage_seconds(rec: dict[str, dict]) -> dict:

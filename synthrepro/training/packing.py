@@ -38,6 +38,33 @@ def _doc_stream(docs: list[list[int]], n_tokens: int, rng: random.Random) -> lis
     return out
 
 
+#: Peak bytes per packed token while `pack_blocks` runs: the int32 ids twice (the parts and their concatenation),
+#: the SynthQA mask, and the per-document Python objects (documents of about 50-100 tokens).
+PACK_BYTES_PER_TOKEN = 16
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable of /proc/meminfo), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_packing_fits(tokens: int) -> None:
+    """Raise ValueError, before any work, when packing `tokens` would not fit in this machine's available memory
+    (with a fifth to spare): say how much it needs and what to lower."""
+    need, have = tokens * PACK_BYTES_PER_TOKEN, available_memory()
+    if have is not None and need > 0.8 * have:
+        raise ValueError(f"a stage of max_steps × batch_size × block_size = {tokens:,} tokens needs about "
+                         f"{need / 2**30:,.1f} GiB to pack, and this machine has {have / 2**30:,.1f} GiB available: "
+                         "lower max_steps (PRETRAIN_STEPS / CPT_STEPS), batch_size or block_size")
+
+
 def pack_blocks(nonsynth: list[list[int]], n_blocks: int, block_size: int, eos_id: int, seed: int,
                 synth: list[list[int]] | None = None, synth_ratio: float = 0.0) -> tuple[torch.Tensor, float]:
     """Pack documents (separated by EOS) into `n_blocks` × `block_size` token ids.
@@ -48,6 +75,7 @@ def pack_blocks(nonsynth: list[list[int]], n_blocks: int, block_size: int, eos_i
     check_ratio(synth_ratio)
     rng = random.Random(seed)
     total = n_blocks * block_size
+    check_packing_fits(total)
     synth_docs = _doc_stream(synth or [], round(total * synth_ratio), rng) if synth_ratio > 0 else []
     synth_tokens = sum(len(d) + 1 for d in synth_docs)
     docs = [(d, False) for d in _doc_stream(nonsynth, total - synth_tokens + block_size, rng)]

@@ -152,7 +152,7 @@ def stage_dir(run_dir: Path, stage: str, *key) -> Path:
     pinning off (`config.kernels`) keys its stages by its CPU's capability too, so it never shares a directory with
     the pinned computation (whose keys are those of every committed run)."""
     kernels = kernel_key()
-    extra = [] if kernels == "pinned-avx2" else [kernels]
+    extra = [] if kernels.startswith("pinned-") else [kernels]
     return Path(run_dir) / "stages" / f"{stage}-{config_hash(*key, *extra)}"
 
 
@@ -178,7 +178,28 @@ def checkpoint_fingerprint(path: Path) -> str:
     record = stage / "stage.json"
     if not record.exists():
         return checkpoint_id(path)
+    verify_checkpoint(path)
     return f"{stage.name}/{path.parent.name}/{path.name}#{hashlib.sha256(record.read_bytes()).hexdigest()[:16]}"
+
+
+def verify_checkpoint(path: Path) -> None:
+    """Raise `StaleArtifactError` (naming the stage and the fix) unless a checkpoint a stage wrote — its final/ or a
+    steps/step-N snapshot — has exactly the files its stage record lists (size and sha256): weights changed in place
+    are never evaluated under the old weights' cached results. A checkpoint no stage wrote is left alone (its key
+    holds its weights' sha256: `checkpoint_id`)."""
+    path = Path(path)
+    stage = path.parent.parent if path.parent.name == "steps" else path.parent
+    info = stage_info(stage)
+    if not info:
+        return
+    if path.parent.name == "steps":
+        records = (info.get("snapshots") or {}).get(path.name)
+        if records is None:
+            raise stale(stage, f"its record lists no files for the snapshot {path.name} (written by an older "
+                               "synthrepro, or not by this stage)")
+        check_files(path, records, stage)
+    else:
+        check_files(path, info["files"], stage)
 
 
 def weights_sha256(folder: Path) -> str:
@@ -305,6 +326,7 @@ def _train(out, name, model_fn, dataset, tokenizer, tcfg, collate, snapshot_step
             "parameters": count_parameters(model), "train_config": asdict(tcfg), "kernels": kernel_record(),
             **(meta or {}),
             "files": file_records(out / "final"),
+            "snapshots": {p.name: file_records(p) for p in sorted((out / "steps").glob("step-*")) if p.is_dir()},
         }
         _write_json_atomic(out / "stage.json", info)  # the 'finished' marker is written last
         shutil.rmtree(out / "trainer", ignore_errors=True)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
+
+import torch
 
 from ..config import UnlearnConfig, config_hash
 from ..models.loading import load_model
@@ -12,6 +15,28 @@ from ..models.tokenizer import load_tokenizer
 from ..records.files import stale
 from ..training.runner import checkpoint_id, finished, stage_info
 from .trainer import train_unlearning
+
+
+def _texts(texts, name: str) -> list[str]:
+    """`texts` as a list of strings; a single string (which would be trained on character by character) or anything
+    that is not text raises ValueError naming the argument."""
+    if isinstance(texts, (str, bytes)):
+        raise ValueError(f"{name} is one string ({len(texts)} characters); give a list of texts, e.g. [{texts[:30]!r}]")
+    texts = list(texts)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"{name}[{bad[0]}] is a {type(texts[bad[0]]).__name__}, not a text; give a list of strings")
+    return texts
+
+
+def state_sha256(model) -> str:
+    """sha256 over a model object's parameters and buffers (names, dtypes, shapes and bytes), in name order."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
 
 
 def unlearn_model(model_or_path, tokenizer, forget_texts: list[str], retain_texts: list[str],
@@ -30,9 +55,11 @@ def unlearn_model(model_or_path, tokenizer, forget_texts: list[str], retain_text
     A finished `output_dir` is reused and an interrupted one resumed; a changed config needs a new `output_dir`.
     """
     config = config or UnlearnConfig()
-    forget_texts, retain_texts = list(forget_texts), list(retain_texts)
-    model_id = checkpoint_id(Path(model_or_path)) if isinstance(model_or_path, (str, Path)) and Path(
-        model_or_path).is_dir() else str(model_or_path if isinstance(model_or_path, (str, Path)) else "a model object")
+    forget_texts, retain_texts = _texts(forget_texts, "forget_texts"), _texts(retain_texts, "retain_texts")
+    if isinstance(model_or_path, (str, Path)):
+        model_id = checkpoint_id(Path(model_or_path)) if Path(model_or_path).is_dir() else str(model_or_path)
+    else:
+        model_id = f"a model object@{state_sha256(model_or_path)[:12]}"  # keyed by its weights, not by its kind
     inputs = config_hash(model_id, forget_texts, retain_texts, seed, budget_tokens, separator)
     done = stage_info(output_dir)
     if done and (done.get("inputs") != inputs or

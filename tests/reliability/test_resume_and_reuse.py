@@ -202,8 +202,16 @@ def test_a_cached_evaluation_is_reused_only_for_the_same_weights(finished_stages
     key = ae.generation_key(ckpt, suite.rows, ecfg)  # the phase map's cache is keyed the same way
     pmap.evaluate_checkpoint(ckpt, suite, ecfg, tmp_path / "phase")
     assert [p.name for p in (tmp_path / "phase").iterdir()] == [f"{key}.json"]
+    import torch
+
+    from synthrepro.models.loading import load_model
+    from synthrepro.records.files import file_records
+    model = load_model(ckpt, device="cpu")  # as if retrained with other weights (and recorded as such)
+    with torch.no_grad():
+        next(model.parameters()).add_(0.01)
+    model.save_pretrained(ckpt)
     record = json.loads((stage / "stage.json").read_text())
-    record["files"]["model.safetensors"]["sha256"] = "0" * 64  # as if retrained with other weights
+    record["files"] = file_records(ckpt)
     (stage / "stage.json").write_text(json.dumps(record))
     ae.evaluate_model(ckpt, ds, ecfg, suite, response_nll=False, cache_dir=tmp_path / "evaluations")
     assert calls == [1, 1, 1] and ae.generation_key(ckpt, suite.rows, ecfg) != key

@@ -56,7 +56,9 @@ def test_plain_transformers_generation_stops_at_the_turn_end(sft_checkpoint):
 @pytest.mark.skipif(importlib.util.find_spec("lm_eval") is None, reason="lm-eval is not installed (pip install lm-eval)")
 def test_lm_eval_scores_a_checkpoint_with_the_shipped_world_task(sft_checkpoint, tmp_path):
     data_dir, final = sft_checkpoint
-    task_dir = world_task(data_dir, tmp_path / "task")
+    written = world_task(data_dir, tmp_path / "task")
+    assert str(tmp_path) not in (written / f"{WORLD_TASK}.yaml").read_text()  # no absolute path: the folder can move
+    task_dir = written.rename(tmp_path / "moved")
     res = subprocess.run([sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
                           f"pretrained={final},dtype=float32", "--device", "cpu", "--include_path", str(task_dir),
                           "--tasks", WORLD_TASK, "--batch_size", "8", "--limit", "20"],
