@@ -1,13 +1,15 @@
 """The kernels' instruction set, pinned: the same numbers on every x86 CPU of this kind, with or without AVX-512.
 
 fp32 on a CPU is not one computation. PyTorch dispatches its own vectorised kernels by CPU capability (AVX2 or
-AVX-512), OpenBLAS (under NumPy and SciPy) picks its kernels by core type, and oneMKL picks a GEMM code path; each sums in its own order, and 2,500 training steps
-at a high learning rate turn the last-bit differences into different models (on an AVX-512 machine the headline's
-pre-training ended at loss 0.728 instead of 0.723, and leakage before SFT read 0.83 instead of 0.48).
+AVX-512), OpenBLAS (under NumPy and SciPy) picks its kernels by core type, and oneMKL picks a GEMM code path; each
+sums in its own order, and 2,500 training steps at a high learning rate turn the last-bit differences into different
+models (on an AVX-512 machine the headline's pre-training ended at loss 0.728 instead of 0.723, and leakage before
+SFT read 0.83 instead of 0.48).
 
 `pin_kernels()` runs when `synthrepro` is first imported, before it imports torch or NumPy, and sets PyTorch's
-documented switch (ATEN_CPU_CAPABILITY) and OpenBLAS's (OPENBLAS_CORETYPE, NumPy's and SciPy's BLAS) to AVX2 unless the user turned pinning off (`SYNTHREPRO_PIN_KERNELS=0`). Child processes (papermill's
-notebook kernels, `torchrun`/`accelerate` workers, subprocesses of tests) inherit the environment. Which switches
+documented switch (ATEN_CPU_CAPABILITY) and OpenBLAS's (OPENBLAS_CORETYPE, NumPy's and SciPy's BLAS) to AVX2 unless
+the user turned pinning off (`SYNTHREPRO_PIN_KERNELS=0`). Child processes (papermill's notebook kernels,
+`torchrun`/`accelerate` workers, subprocesses of tests) inherit the environment. Which switches
 are kept, and why, is in docs/reproducibility.md (each measured: a switch that changes no weight is not kept).
 
 Every stage record and every notebook's JSON carries `kernel_record()`; `kernel_key()` is part of the identity of
@@ -23,7 +25,7 @@ import sys
 
 #: Turn pinning off with SYNTHREPRO_PIN_KERNELS=0 (the numbers then depend on the CPU; records say "native").
 SWITCH = "SYNTHREPRO_PIN_KERNELS"
-#: The pinned settings: variable → value. Kept only what was shown to change the computation (docs/reproducibility.md).
+#: The pinned settings: variable → value. Only what was shown to change the computation (docs/reproducibility.md).
 PINNED = {
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's own vectorised kernels (randn, reductions, softmax, norms, AdamW)
     "OPENBLAS_CORETYPE": "Haswell",  # NumPy's and SciPy's OpenBLAS: its AVX2 kernels (t-SNE, SVD, PCA of the maps)
@@ -163,4 +165,5 @@ def openblas_cores() -> list[str] | None:
         from threadpoolctl import threadpool_info  # scikit-learn's dependency: installed with it
     except ImportError:
         return None
-    return sorted({i.get("architecture") or "unknown" for i in threadpool_info() if i.get("internal_api") == "openblas"})
+    return sorted({i.get("architecture") or "unknown" for i in threadpool_info()
+                   if i.get("internal_api") == "openblas"})

@@ -30,7 +30,7 @@ def apply_overrides(obj, overrides: dict, where: str = ""):
         if key not in fields:
             raise ValueError(f"{where}{key} is not a setting of {type(obj).__name__}; choose from {sorted(fields)}")
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current) and not isinstance(value, dict) and not (key == "params"):
+        if dataclasses.is_dataclass(current) and not isinstance(value, dict) and key != "params":
             raise ValueError(f"{where}{key} must be a mapping of {type(current).__name__} settings (e.g. "
                              f"{key}: {{{dataclasses.fields(current)[0].name}: ...}}), got {type(value).__name__} "
                              f"{value!r:.60}")

@@ -206,8 +206,9 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
 
 
 def kernels_summary(rec: dict[str, dict]) -> dict:
-    """How the recorded numbers were computed (config.kernels): the kernel keys of the notebooks' records ("pinned-avx2"
-    on every machine of this kind; "unrecorded" for a record made before pinning) and the CPUs they ran on."""
+    """How the recorded numbers were computed (config.kernels): the kernel keys of the notebooks' records
+    (`kernels.PINNED_KEY` on every machine of this kind; "unrecorded" for a record made before pinning) and the CPUs
+    they ran on."""
     kernels = [r.get("kernels") or {} for r in rec.values()]
     return {"keys": sorted({k.get("key", "unrecorded") for k in kernels}),
             "cpus": sorted({" ".join([k["cpu"]["model"], *k["cpu"]["flags"]]) for k in kernels if k.get("cpu")})}

@@ -174,12 +174,17 @@ def checkpoint_fingerprint(path: Path) -> str:
     weight file's sha256 — so a stage retrained with other weights (another machine, another library) never shares
     a key with the old one."""
     path = Path(path)
-    stage = path.parent.parent if path.parent.name == "steps" else path.parent
+    stage = _stage_of(path)
     record = stage / "stage.json"
     if not record.exists():
         return checkpoint_id(path)
     verify_checkpoint(path)
     return f"{stage.name}/{path.parent.name}/{path.name}#{hashlib.sha256(record.read_bytes()).hexdigest()[:16]}"
+
+
+def _stage_of(checkpoint: Path) -> Path:
+    """The stage directory of a checkpoint a stage wrote: the parent of final/, the grandparent of steps/step-N."""
+    return checkpoint.parent.parent if checkpoint.parent.name == "steps" else checkpoint.parent
 
 
 def verify_checkpoint(path: Path) -> None:
@@ -188,7 +193,7 @@ def verify_checkpoint(path: Path) -> None:
     are never evaluated under the old weights' cached results. A checkpoint no stage wrote is left alone (its key
     holds its weights' sha256: `checkpoint_id`)."""
     path = Path(path)
-    stage = path.parent.parent if path.parent.name == "steps" else path.parent
+    stage = _stage_of(path)
     info = stage_info(stage)
     if not info:
         return
@@ -228,10 +233,10 @@ def finished(out: Path) -> bool:
     if info.get("key") != out.name or "files" not in info:
         raise stale(out, f"its record belongs to {info.get('key', 'an older version of synthrepro')!r}, not to "
                          f"this key ({out.name})")
-    made_with = (info.get("kernels") or {}).get("key")
-    if made_with != kernel_key():
+    made_with, this_run = (info.get("kernels") or {}).get("key"), kernel_key()
+    if made_with != this_run:
         raise stale(out, f"it was computed with kernels {made_with or 'that its record does not name (before pinning)'}"
-                         f", this run uses {kernel_key()} (config.kernels; other kernels give other numbers)")
+                         f", this run uses {this_run} (config.kernels; other kernels give other numbers)")
     check_files(out / "final", info["files"], out)
     return True
 

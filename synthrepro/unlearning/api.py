@@ -29,10 +29,11 @@ def _texts(texts, name: str) -> list[str]:
     return texts
 
 
-def state_sha256(model) -> str:
-    """sha256 over a model object's parameters and buffers (names, dtypes, shapes and bytes), in name order."""
+def tensors_sha256(tensors) -> str:
+    """sha256 over named tensors — a model's `state_dict()`, or what `safetensors.torch.load_file` returns — (names,
+    dtypes, shapes and bytes), in name order: equal weights ↔ equal hash, whatever file format holds them."""
     h = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
+    for name, tensor in sorted(tensors.items()):
         t = tensor.detach().cpu().contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
         h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
@@ -59,7 +60,7 @@ def unlearn_model(model_or_path, tokenizer, forget_texts: list[str], retain_text
     if isinstance(model_or_path, (str, Path)):
         model_id = checkpoint_id(Path(model_or_path)) if Path(model_or_path).is_dir() else str(model_or_path)
     else:
-        model_id = f"a model object@{state_sha256(model_or_path)[:12]}"  # keyed by its weights, not by its kind
+        model_id = f"a model object@{tensors_sha256(model_or_path.state_dict())[:12]}"  # by its weights, not its kind
     inputs = config_hash(model_id, forget_texts, retain_texts, seed, budget_tokens, separator)
     done = stage_info(output_dir)
     if done and (done.get("inputs") != inputs or

@@ -7,7 +7,6 @@ If this test fails after an intended change of the smoke training (its profile, 
 version), re-create the file with `python tests/training/test_kernels.py` and say why in the commit.
 """
 import synthrepro  # noqa: F401  (first: pins the kernels when this file runs as a script)
-import hashlib
 import json
 import os
 import re
@@ -16,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from synthrepro import training as train
@@ -24,6 +22,7 @@ from synthrepro.config import get_profile, kernel_key, kernel_record
 from synthrepro.config.kernels import PINNED_KEY, KernelSettingError, check_kernel_settings, pin_kernels
 from synthrepro.data import ensure_world
 from synthrepro.records import StaleArtifactError
+from synthrepro.unlearning.api import tensors_sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 FINGERPRINT = ROOT / "tests" / "fixtures" / "kernel_fingerprint.json"
@@ -31,11 +30,7 @@ FINGERPRINT = ROOT / "tests" / "fixtures" / "kernel_fingerprint.json"
 
 def weights_sha256(final: Path) -> str:
     """sha256 over a checkpoint's tensors (names, dtypes, shapes, bytes): independent of the file format's header."""
-    h = hashlib.sha256()
-    for name, t in sorted(load_file(str(final / "model.safetensors")).items()):
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
-        h.update(t.contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
+    return tensors_sha256(load_file(str(final / "model.safetensors")))
 
 
 def smoke_chain(run_dir: Path) -> dict:
