@@ -46,6 +46,27 @@ def qa_leak(response: str) -> bool:
     return bool(QA_LINE.search(response))
 
 
+#: The interrogatives SynthQA's questions open with, in every generator (the uniform template's "What is the …",
+#: the diverse control's phrasings): a question in any layout is one of these … "?".
+QA_INTERROGATIVES = ("what", "when", "where", "which", "who", "in which", "in what", "on what", "from which",
+                     "for which")
+#: A Q-A pair in any layout: a clause that opens (at the start of a line, or after a sentence end, a colon, a quote,
+#: a `Q:`/`Q.` label or a list dash) with one of `QA_INTERROGATIVES`, ends with "?" within one line, and is followed
+#: by an answer (after an optional closing quote, comma, line break, `-`, `->` or `A:` label).
+QA_ANY_LAYOUT = re.compile(
+    r"(?:^|(?<=[.!?:\"\u201c])\s*|(?<=^-)\s*|(?<=\bQ[:.])\s*)"
+    r"(?:%s)\b[^?\n]{2,200}\?" % "|".join(w.replace(" ", r"\s+") for w in QA_INTERROGATIVES)
+    + r"[\"\u201d]?,?[ \t]*\n?[ \t]*(?:-[ \t]*|->[ \t]*|A[:.][ \t]*)?[\w\"\u201c]",
+    re.M | re.I)
+
+
+def qa_shaped(response: str) -> bool:
+    """A reply that holds a question-answer pair in any SynthQA layout the project generates: the uniform template's
+    `Question:`/`Answer:` lines (`qa_leak`) or a question (`QA_ANY_LAYOUT`) followed by its answer, as in each of the
+    diverse control's layouts. The layout-agnostic leakage detector; `qa_leak` stays the uniform-template one."""
+    return qa_leak(response) or bool(QA_ANY_LAYOUT.search(response))
+
+
 class QAGenerator(Protocol):
     """People (and their documents) in, Q-A rows out: {"person", "attribute", "question", "answer", "text",
     "generator"}."""

@@ -124,10 +124,13 @@ def claims_1_to_3(results: list[dict], sizes: dict[str, int], arm: str = "synthe
 
 
 def _how(v: dict) -> str:
-    """How a comparison's SE was made, for the generated sentences."""
+    """How a comparison's SE was made, for the generated sentences: the interval, degrees of freedom and MDE."""
+    ci = (f"; 95 % CI [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}], {v['df']:.1f} df" if v.get("df") else
+          "; one seed: no interval") if "ci95" in v else ""
+    mde = f"; MDE {v['mde']:.3f}" if v.get("mde") == v.get("mde") and v.get("mde") is not None else ""
     if v.get("paired"):
-        return f", paired per item over {v['n_items']} items; MDE {v['mde']:.3f}"
-    return ", over seeds" if "mde" not in v else f", over seeds; MDE {v['mde']:.3f}"
+        return f", paired per item over {v['n_items']} items, prompts and seeds as samples{ci}{mde}"
+    return f", over seeds{ci}{mde}"
 
 
 def describe_claims(verdicts: dict, arm: str = "synthetic") -> str:
@@ -215,13 +218,13 @@ def comparison(results, name: str, a_arm: str, b_arm: str, sizes: dict[str, int]
     if p is not None:
         a_vals, b_vals = p["a_seed_means"], p["b_seed_means"]
         e = {"a_mean": p["a_mean"], "b_mean": p["b_mean"], "a_std": float(np.std(a_vals)),
-             "b_std": float(np.std(b_vals)), "diff": p["diff"], "se": p["se"], "mde": p["mde"],
+             "b_std": float(np.std(b_vals)), "diff": p["diff"], "se": p["se"], "mde": p["mde"], "df": p["df"],
+             "ci95": p["ci95"], "p": p["p"], "t_crit": p["t_crit"], "method": p["method"],
              "n_seeds": [p["n_seeds"], p["n_seeds"]], "n_items": p["n_prompts"], "paired": True}
     else:
         e = {**stats.effect(seed_values(results, a_arm, get), seed_values(results, b_arm, get),
                             seed_values(results, a_arm, lambda r: se(r, sizes)),
                             seed_values(results, b_arm, lambda r: se(r, sizes))), "paired": False}
-        e["mde"] = 2 * e["se"]
     return {**e, "metric": name, "a": a_arm, "b": b_arm, "expected_sign": sign, "verdict": stats.verdict(e, sign)}
 
 

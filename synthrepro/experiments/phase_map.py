@@ -35,8 +35,9 @@ from .costs import PAPER_PROPORTIONS
 from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
-           "claim4_comparisons", "claim4_jobs", "comparisons", "evaluate_checkpoint", "pack_outcomes", "phase_jobs",
-           "run_claim4", "sft_tokens", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
+           "claim4_comparisons", "claim4_jobs", "comparisons", "diverse_comparisons", "evaluate_checkpoint",
+           "pack_outcomes", "phase_jobs", "recompute", "run_claim4", "sft_tokens", "token_ratios",
+           "train_and_evaluate", "unpack_outcomes"]
 
 
 def arm_label(arm: str, ratio: float) -> str:
@@ -202,7 +203,7 @@ def _by_seed(rows: list[dict], label: str, step: str, key: str) -> dict[int, lis
 def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: float, key: str = "hard",
                reference: str = "reference") -> list[dict]:
     """One record per (arm other than the reference, step): the paired effect on `key` (Delta = arm − reference,
-    same seed, same prompts), its SE, MDE and 2-SE verdict for claim 3 (expected sign: negative), the arm's and the
+    same seed, same prompts), its SE, degrees of freedom, 95 % interval, MDE and interval verdict for claim 3 (expected sign: negative), the arm's and the
     reference's leakage, and the SynthQA/SFT token ratio at that step (SFT tokens with loss)."""
     out = []
     labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] != reference))
@@ -217,7 +218,8 @@ def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: f
                         "delta": eff["diff"], "se": eff["se"], "mde": eff["mde"], "seed_se": eff["seed_se"],
                         "paired_se": eff["paired_se"], "arm_mean": eff["b_mean"], "reference_mean": eff["a_mean"],
                         "per_seed": eff["per_seed"], "n_seeds": eff["n_seeds"], "n_prompts": eff["n_prompts"],
-                        "verdict": verdict({"diff": eff["diff"], "se": eff["se"]}, expected_sign=-1),
+                        "df": eff["df"], "ci95": eff["ci95"], "p": eff["p"], "method": eff["method"],
+                        "verdict": verdict(eff, expected_sign=-1),
                         "leak_arm": leak["b_mean"], "leak_reference": leak["a_mean"], "leak_delta": leak["diff"],
                         "leak_se": leak["se"], "synthqa_tokens": sum(synthqa) / len(synthqa),
                         "sft_loss_tokens": sft_tokens,
@@ -234,7 +236,7 @@ def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int)
         return {"ratio": best["ratio"], "step": best["step"], "rule": CLAIM4_CELL_RULE,
                 "why": f"largest passing claim-3 effect: Delta HSR {best['delta']:+.3f} ± {best['se']:.3f}"}
     return {"ratio": headline_ratio, "step": last_step, "rule": CLAIM4_CELL_RULE,
-            "why": "no cell passes the 2-SE rule with a negative Delta HSR: the headline cell"}
+            "why": "no cell's interval excludes 0 with a negative Delta HSR: the headline cell"}
 
 
 def claim4_jobs(profile) -> list[tuple[str, object, int]]:
@@ -282,7 +284,7 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
 
 def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, int]]) -> list[dict]:
     """Paired comparisons at one SFT step: each (name, arm a, arm b, expected sign of b − a on HSR) gives Delta HSR
-    and Delta leakage (b − a, same seed, same prompts) with SEs, MDEs and the 2-SE verdict; pairs whose arms were
+    and Delta leakage (b − a, same seed, same prompts) with SEs, intervals, MDEs and the interval verdict; pairs whose arms were
     not both measured are left out."""
     out = []
     labels = {r["label"] for r in rows}
@@ -294,10 +296,49 @@ def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, in
         leak = paired_effect(_by_seed(rows, a, s, "leak"), _by_seed(rows, b, s, "leak"))
         out.append({"comparison": name, "a": a, "b": b, "step": step, "hsr_a": hsr["a_mean"], "hsr_b": hsr["b_mean"],
                     "delta_hsr": hsr["diff"], "se_hsr": hsr["se"], "mde_hsr": hsr["mde"],
-                    "verdict_hsr": verdict({"diff": hsr["diff"], "se": hsr["se"]}, sign),
+                    "df_hsr": hsr["df"], "ci95_hsr": hsr["ci95"], "p_hsr": hsr["p"],
+                    "verdict_hsr": verdict(hsr, sign),
                     "leak_a": leak["a_mean"], "leak_b": leak["b_mean"], "delta_leak": leak["diff"],
-                    "se_leak": leak["se"], "verdict_leak_down": verdict({"diff": leak["diff"], "se": leak["se"]}, -1),
+                    "se_leak": leak["se"], "ci95_leak": leak["ci95"],
+                    "verdict_leak_down": verdict(leak, -1),
                     "n_seeds": hsr["n_seeds"], "n_prompts": hsr["n_prompts"]})
+    return out
+
+
+def diverse_comparisons(rows: list[dict], steps, ratio: float) -> list[dict]:
+    """The format control at every step: diverse − reference (claim 3 for SynthQA in many layouts) and uniform −
+    diverse (the uniform format's own share), each paired per prompt."""
+    syn, div = arm_label("synthetic", ratio), arm_label("diverse", ratio)
+    return [c for s in steps for c in comparisons(rows, s, [("diverse − reference", "reference", div, -1),
+                                                             ("uniform − diverse", div, syn, -1)])]
+
+
+def recompute(rec: dict) -> dict:
+    """A recorded phase map (its JSON, with packed per-prompt outcomes) with every comparison recomputed from those
+    outcomes by the current inference routine — cells, format control, claim 4 at the cell where it was run — and
+    the cell the claim-4 rule picks now (`claim4_cell_now`; claim 4 is not re-run, so when it differs from the recorded
+    cell the report says so). The previous verdicts are kept beside the new ones (`verdict_before`)."""
+    rows = unpack_outcomes(rec["rows"])
+    design = rec["design"]
+    steps = sorted({c["step"] for c in rec["table"]})
+    main = [r for r in rows if not r["label"].startswith(("unlearned:", "dilution@"))]
+    c4_rows = [r for r in rows if r["label"].startswith(("unlearned:", "dilution@"))]
+    old = {(c["arm"], c["step"]): c["verdict"] for c in rec["table"]}
+    table = cell_table(main, tuple(steps), rec["loss_tokens_per_sft_step"])
+    for c in table:
+        c["verdict_before"] = old.get((c["arm"], c["step"]))
+    out = {**rec, "table": table, "inference": "evaluation.stats.paired_effect (crossed prompt × seed, Satterthwaite t)"}
+    old_div = {(c["comparison"], c["step"]): c["verdict_hsr"] for c in rec.get("diverse") or []}
+    if rec.get("diverse"):
+        out["diverse"] = [{**c, "verdict_before": old_div.get((c["comparison"], c["step"]))}
+                          for c in diverse_comparisons(main, steps, design["headline_ratio"])]
+    out["claim4_cell_now"] = choose_claim4_cell(table, design["headline_ratio"], max(steps))
+    if rec.get("claim4") and c4_rows:
+        cell = rec["claim4"]["cell"]
+        old_c4 = {(c["comparison"], c["step"]): c["verdict_hsr"] for c in rec["claim4"]["comparisons"]}
+        comps = claim4_comparisons(main, c4_rows, cell, min(r["seed"] for r in main))
+        out["claim4"] = {**rec["claim4"], "comparisons": [
+            {**c, "verdict_before": old_c4.get((c["comparison"], c["step"]))} for c in comps]}
     return out
 
 

@@ -2,11 +2,17 @@
 the numbers change, the text changes."""
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 
-from ..config import get_profile, shown
+from ..config import get_profile, repo_root, shown
 from ..evaluation.suites import pick_leaked
-from ..experiments.phase_map import dose_rule_text
+from ..experiments.phase_map import dose_rule_text, recompute
+from ..records.results import write_json_atomic
+from .plots import phase_figures
+from .report import write_section
 
 #: The phase-map profile whose recorded map a world-track profile's notebook 05 redraws.
 PHASE_OF = {"default": "phase", "smoke": "phase_smoke"}
@@ -25,7 +31,11 @@ def published_notebook(profile_name: str) -> str:
     """The executed notebook 06 that the report names: where `--publish` puts the map's (`Profile.notebooks_dir`); the
     world's smoke-size map names the committed notebooks/06_phase_map.ipynb, which nbval re-runs at that size."""
     name = "phase" if profile_name in WORLD_MAPS else profile_name
-    return shown(get_profile(name).notebooks_dir() / "06_phase_map.ipynb")
+    try:
+        profile = get_profile(name)
+    except ValueError:  # a spot check's profile file (configs/<name>.yaml)
+        profile = get_profile(str(repo_root() / "configs" / f"{name}.yaml"))
+    return shown(profile.notebooks_dir() / "06_phase_map.ipynb")
 
 
 def section_name(profile_name: str) -> str:
@@ -78,8 +88,8 @@ def _fmt(x: float) -> str:
 
 
 def where_effect_lives(table: list[dict]) -> dict[str, list[str]]:
-    """The synthetic arm's cells sorted into: the paper's effect (Delta HSR < 0 past 2 SE), the reverse (> 0 past
-    2 SE) and no detectable effect; each named "r=…, step …"."""
+    """The synthetic arm's cells sorted into: the paper's effect (Delta HSR < 0, interval excluding 0), the reverse
+    (> 0, interval excluding 0) and no detectable effect; each named "r=…, step …"."""
     out: dict[str, list[str]] = {"effect": [], "reversed": [], "absent": []}
     for c in table:
         if not c["arm"].startswith("synthetic@"):
@@ -90,14 +100,14 @@ def where_effect_lives(table: list[dict]) -> dict[str, list[str]]:
     return out
 
 
-#: Two-sided chance that a cell with no effect passes the 2-SE rule (normal approximation).
-FALSE_PASS = 0.0455
+#: Two-sided chance that a cell with no effect passes the interval rule (its level: evaluation.stats.ALPHA).
+FALSE_PASS = 0.05
 
 
 def _part(table: list[dict], before: bool) -> str:
     w = where_effect_lives([c for c in table if (c["step"] == 0) == before])
     n = sum(len(v) for v in w.values())
-    return (f"the paper's sign past 2 SE in {len(w['effect'])} of {n}"
+    return (f"the paper's sign, interval excluding 0, in {len(w['effect'])} of {n}"
             + (f" ({'; '.join(w['effect'])})" if w["effect"] else "")
             + f", the reverse in {len(w['reversed'])}" + (f" ({'; '.join(w['reversed'])})" if w["reversed"] else "")
             + f", no detectable difference in {len(w['absent'])}")
@@ -109,8 +119,8 @@ def summary_sentence(table: list[dict]) -> str:
     after = [c for c in table if c["arm"].startswith("synthetic@") and c["step"] > 0]
     mdes = [c["mde"] for c in after] or [float("nan")]
     return (f"Synthetic-arm cells before SFT (step 0): {_part(table, True)}. After SFT: {_part(table, False)}; with "
-            f"{len(after)} cells tested at the 2-SE rule, chance alone gives about {FALSE_PASS * len(after):.1f} "
-            f"passes. The smallest effect a cell after SFT could call (MDE, 2 SE) ranges {min(mdes):.3f}–"
+            f"{len(after)} cells tested at the 95 % interval rule, chance alone gives about "
+            f"{FALSE_PASS * len(after):.1f} passes. The smallest effect a cell after SFT could call (MDE, t·SE) ranges {min(mdes):.3f}–"
             f"{max(mdes):.3f} HSR.")
 
 
@@ -125,6 +135,43 @@ def leak_sentence(table: list[dict]) -> str:
     ref = sorted(table, key=lambda c: c["step"])[0]["leak_reference"]
     return f"Leakage (SynthQA-shaped replies) before SFT → at the first SFT step evaluated: {'; '.join(parts)} " \
            f"(reference {ref:.2f} before SFT)."
+
+
+def _ci(ci) -> str:
+    """A 95 % interval for a table cell ("" when not recorded; "one seed" without one)."""
+    if not ci:
+        return ""
+    return "one seed" if ci[0] != ci[0] else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def _cell_now(rec: dict) -> list[str]:
+    """A sentence when the claim-4 rule, applied with today's verdict rule, picks another cell than the one claim 4
+    was run at (the recorded run is not redone: `phase_map.recompute`)."""
+    now, c4 = rec.get("claim4_cell_now"), rec.get("claim4")
+    if not now or not c4 or (now["ratio"], now["step"]) == (c4["cell"]["ratio"], c4["cell"]["step"]):
+        return []
+    return [f"*Recomputed with the current verdict rule (docs/statistics.md), the rule would pick r = "
+            f"{now['ratio']:g}, SFT step {now['step']} ({now['why']}); claim 4 was run at the cell above, picked by the "
+            f"replaced 2-SE rule, and is reported there. Its verdicts below are recomputed; it has not been re-run at "
+            f"the new cell.*", ""]
+
+
+def republish(json_path: Path, report_path: Path) -> dict:
+    """Recompute a committed phase map's comparisons from its per-prompt outcomes with the current inference routine
+    (`phase_map.recompute`), rewrite its JSON, redraw its figures beside it and rewrite its REPORT.md section; no
+    model is loaded. Returns the recomputed record."""
+    json_path, report_path = Path(json_path), Path(report_path)
+    rec = recompute(json.loads(json_path.read_text()))
+    write_json_atomic(json_path, rec)
+    figures = phase_figures(rec["table"], json_path.parent)
+    rel = {k: os.path.relpath(p, report_path.parent) for k, p in figures.items()}
+    body = {k: v for k, v in rec.items() if k != "rows"}
+    section = render_phase_section(body, rel)
+    name = section_name(rec["profile"])
+    if report_path.parent == json_path.parent:  # a spot check's own report: the one section it holds
+        name = (re.findall(r"<!-- track:(\S+) -->", report_path.read_text()) or [name])[0]
+    write_section(report_path, name, section)
+    return rec
 
 
 def _cell(text: str, width: int = 160) -> str:
@@ -154,8 +201,8 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         f"({prompts}). This run took {rec['seconds'] / 60:.1f} min "
         f"of wall time ({rec['reused_arms']} of {rec['n_arms']} arms' CPT and SFT reused from an earlier run of the "
         f"same configuration; CPT + SFT training time of the arms: {rec['train_seconds'] / 60:.1f} min). Δ HSR = synthetic − reference of the same seed on the same prompts (paired per prompt, combined "
-        "over seeds; SE = the larger of the seed-spread and the pooled paired SE). A cell passes when |Δ| > 2 SE; "
-        "its MDE is 2 SE.",
+        "over seeds; the SE counts prompts and seeds as samples: crossed random effects, Satterthwaite's degrees of "
+        "freedom; docs/statistics.md). A cell passes when its 95 % interval excludes 0; its MDE is t·SE.",
         "",
         f"**Design** (chosen by {chosen_by}, before any gap was seen): {cfg['summary']}",
         "",
@@ -171,19 +218,22 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         "",
         f"**Where the effect lives.** {summary_sentence(table)} {leak_sentence(table)}",
         "",
-        _table_md([c for c in table if c["step"] > 0 or c["arm"].startswith("synthetic@")],
+        _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table if c["step"] > 0 or c["arm"].startswith("synthetic@")],
                   [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),
                    ("reference_mean", "HSR ref", ".3f"), ("arm_mean", "HSR arm", ".3f"), ("delta", "Δ HSR", "+.3f"),
-                   ("se", "SE", ".3f"), ("mde", "MDE", ".3f"), ("verdict", "claim 3", ""),
+                   ("se", "SE", ".3f"), ("ci", "95 % CI", ""), ("df", "df", ".1f"), ("mde", "MDE", ".3f"),
+                   ("verdict", "claim 3", ""), ("verdict_before", "2-SE rule (replaced)", ""),
                    ("leak_reference", "leak ref", ".3f"), ("leak_arm", "leak arm", ".3f")]),
         "",
     ]
     if rec.get("diverse"):
         lines += ["**The diverse-format control** (same facts, many question-and-answer styles), paired at the "
                   "headline dose:", "",
-                  _table_md(rec["diverse"], [("comparison", "comparison", ""), ("step", "step", ""),
+                  _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in rec["diverse"]],
+                            [("comparison", "comparison", ""), ("step", "step", ""),
                                              ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"),
-                                             ("verdict_hsr", "verdict", ""), ("delta_leak", "Δ leak", "+.3f"),
+                                             ("ci", "95 % CI", ""), ("verdict_hsr", "verdict", ""),
+                                             ("verdict_before", "2-SE rule (replaced)", ""), ("delta_leak", "Δ leak", "+.3f"),
                                              ("se_leak", "SE", ".3f")]), ""]
     if rec.get("leaked"):
         lines += ["**Leaked replies and what the checkers said** (a reply with a `Question:`/`Answer:` line; `hard` = "
@@ -196,11 +246,13 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
     if c4:
         lines += [f"**Claim 4 at the chosen cell.** Rule (fixed in `config.CLAIM4_CELL_RULE` before the run): "
                   f"*{c4['cell']['rule']}* Chosen: r = {c4['cell']['ratio']:g}, SFT step {c4['cell']['step']} "
-                  f"({c4['cell']['why']}).", "",
-                  _table_md(c4["comparisons"], [("comparison", "comparison", ""), ("step", "step", ""),
+                  f"({c4['cell']['why']}).", "", *_cell_now(rec),
+                  _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in c4["comparisons"]],
+                            [("comparison", "comparison", ""), ("step", "step", ""),
                                                 ("hsr_a", "HSR a", ".3f"), ("hsr_b", "HSR b", ".3f"),
                                                 ("delta_hsr", "Δ HSR (b − a)", "+.3f"), ("se_hsr", "SE", ".3f"),
-                                                ("verdict_hsr", "b > a (2 SE)", ""), ("leak_a", "leak a", ".3f"),
+                                                ("ci", "95 % CI", ""), ("verdict_hsr", "b > a (95 % CI)", ""),
+                                                ("verdict_before", "2-SE rule (replaced)", ""), ("leak_a", "leak a", ".3f"),
                                                 ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")]),
                   ""]
     lines += [f"Executed notebook: `{published_notebook(rec['profile'])}`; data: `{rec['json']}`."]

@@ -248,7 +248,7 @@ def table_figure(rows: list[dict], out_dir: Path, name: str, title: str = "") ->
 def phase_heatmap(table: list[dict], out_dir: Path, name: str = "phase_map_heatmap", arm_prefix: str = "synthetic@",
                   value: str = "delta", title: str = "") -> Path:
     """Heatmap of a phase-map value (default Delta HSR, synthetic − reference, paired) over SynthQA dose (rows) × SFT
-    step (columns); each cell shows value ± SE, and a box marks the cells that pass the 2-SE rule."""
+    step (columns); each cell shows value ± SE, and a box marks the cells whose 95 % interval excludes 0."""
     cells = [c for c in table if c["arm"].startswith(arm_prefix)]
     doses = sorted({c["ratio"] for c in cells})
     steps = sorted({c["step"] for c in cells})
@@ -262,19 +262,20 @@ def phase_heatmap(table: list[dict], out_dir: Path, name: str = "phase_map_heatm
         i, j = doses.index(c["ratio"]), steps.index(c["step"])
         se = c["se"] if value == "delta" else c["leak_se"]
         ax.text(j, i, f"{c[value]:+.3f}\n±{se:.3f}", ha="center", va="center", fontsize=8)
-        if abs(c[value]) > 2 * se:
+        lo, hi = c.get("ci95" if value == "delta" else "ci95_leak") or (c[value] - 2 * se, c[value] + 2 * se)
+        if not lo <= 0 <= hi:
             ax.add_patch(plt.Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False, lw=2.2, color="black"))
     ax.set_xticks(range(len(steps)), [str(s) for s in steps])
     ax.set_yticks(range(len(doses)), [f"{d:g}" for d in doses])
     ax.set_xlabel("SFT steps")
     ax.set_ylabel("SynthQA share of CPT tokens")
     fig.colorbar(im, ax=ax, label=("Δ HSR (synthetic − reference)" if value == "delta" else "Δ leakage"))
-    ax.set_title(title or "Δ HSR, paired per prompt (boxed: |Δ| > 2 SE)", fontsize=10)
+    ax.set_title(title or "Δ HSR, paired per prompt (boxed: 95 % interval excludes 0)", fontsize=10)
     return save(fig, out_dir, name)
 
 
 def delta_vs_ratio(table: list[dict], out_dir: Path, name: str = "phase_map_delta_vs_ratio") -> Path:
-    """Delta HSR (± 2 SE) against the SynthQA/SFT token ratio (log axis), one series per arm kind and dose; SFT step
+    """Delta HSR (with its 95 % interval) against the SynthQA/SFT token ratio (log axis), one series per arm kind and dose; SFT step
     0 (no SFT: infinite ratio) is left out."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     labels = list(dict.fromkeys(c["arm"] for c in table))
@@ -283,7 +284,8 @@ def delta_vs_ratio(table: list[dict], out_dir: Path, name: str = "phase_map_delt
         if not cells:
             continue
         x = [c["synthqa_per_sft"] for c in cells]
-        ax.errorbar(x, [c["delta"] for c in cells], yerr=[2 * c["se"] for c in cells], marker="o" if
+        half = [c["ci95"][1] - c["delta"] if c.get("ci95") else 2 * c["se"] for c in cells]
+        ax.errorbar(x, [c["delta"] for c in cells], yerr=half, marker="o" if
                     label.startswith("synthetic") else "s", capsize=3, label=label, color=plt.cm.viridis(i / max(
                         len(labels) - 1, 1)) if label.startswith("synthetic") else "#d62728", lw=1.2)
     ax.axhline(0, color="grey", lw=0.8)
@@ -291,7 +293,7 @@ def delta_vs_ratio(table: list[dict], out_dir: Path, name: str = "phase_map_delt
     ax.text(5, ax.get_ylim()[1], " SynthQA = 5× SFT", va="top", fontsize=8, color="grey")
     ax.set_xscale("log")
     ax.set_xlabel("SynthQA tokens / SFT loss tokens (log)")
-    ax.set_ylabel("Δ HSR (arm − reference), ± 2 SE")
+    ax.set_ylabel("Δ HSR (arm − reference), 95 % interval")
     ax.legend(fontsize=8)
     return save(fig, out_dir, name)
 
@@ -323,7 +325,7 @@ def phase_figures(table: list[dict], out_dir: Path) -> dict[str, Path]:
     SFT."""
     return {"heatmap": phase_heatmap(table, out_dir),
             "leak_heatmap": phase_heatmap(table, out_dir, "phase_map_leakage", value="leak_delta",
-                                          title="Δ leakage (synthetic − reference; boxed: |Δ| > 2 SE)"),
+                                          title="Δ leakage (synthetic − reference; boxed: 95 % interval excludes 0)"),
             "delta_vs_ratio": delta_vs_ratio(table, out_dir),
             "hsr_curves": phase_curves(table, "arm_mean", "HSR (higher is better)", out_dir, "phase_map_hsr"),
             "leak_curves": phase_curves(table, "leak_arm", "leakage (lower is better)", out_dir, "phase_map_leak")}

@@ -1,9 +1,9 @@
 """Notebook 05's computations: the results table, the claim-by-claim report and the data behind every figure,
 from the recorded results JSON of notebooks 01–04 alone (no model, no world, no training).
 
-Verdicts are recomputed here from the recorded per-seed numbers with the same rule as notebooks 03–04
-(`evaluate.verdict`: the expected sign and |difference| > 2 SE → "holds"; the opposite sign → "does not hold";
-otherwise "within noise"), so a changed number changes the report.
+Verdicts are recomputed here from the recorded per-prompt and per-seed numbers with the same rule as notebooks
+03–04 (`evaluation.stats.verdict`: the 95 % interval of `paired_effect` excludes 0 on the expected side → "holds"; on
+the other side → "does not hold"; otherwise "within noise"), so a changed number changes the report.
 """
 from __future__ import annotations
 
@@ -201,8 +201,41 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
         "metrics": {k: m for k, (_, m) in RESULT_METRICS.items()},
         "tracks": {track_of(rec): track},
         "verdicts": flat,
+        "comparisons": {k: _comparison_record(e) for k, e in v.items() if isinstance(e, dict) and "verdict" in e},
         "timing": {"stages_seconds": stage_seconds(rec)},
+        "outcomes": outcomes_record(rec),
     }
+
+
+def _comparison_record(e: dict) -> dict:
+    """A verdict's numbers as results.json keeps them: difference, SE, df, 95 % interval, p, MDE, design."""
+    keys = ("metric", "a", "b", "a_mean", "b_mean", "diff", "se", "df", "ci95", "p", "mde", "method", "paired",
+            "n_seeds", "n_items", "expected_sign", "verdict")
+    return {k: e[k] for k in keys if k in e}
+
+
+def _bits(values) -> str:
+    return "".join(str(int(v)) for v in values)
+
+
+def outcomes_record(rec: dict[str, dict]) -> list[dict]:
+    """Every evaluated model's per-prompt and per-item outcomes, packed one character per prompt ("0110…"): HSR's
+    hard outcome and leakage after SFT, leakage before SFT, and the benchmark's per-item correctness before SFT —
+    what every paired verdict of results.json is recomputed from (`claims.PER_ITEM`), committed with it."""
+    out = []
+    for e in all_evals(rec):
+        row = {"arm": e["arm"], "seed": e["seed"]}
+        for stage in ("cpt", "sft"):
+            f = (e.get(stage) or {}).get("following") or {}
+            if "per_prompt" in f:
+                row[stage] = {"hard": _bits(all(p["strict"]) for p in f["per_prompt"] if p["strict"]),
+                              "leak": _bits(p["leak"] for p in f["per_prompt"])}
+            for form in ("benchmark_qa", "benchmark_neutral"):
+                items = (e.get(stage) or {}).get(form, {}).get("per_item")
+                if items is not None:
+                    row.setdefault(stage, {})[form] = items if isinstance(items, str) else _bits(items)
+        out.append(row)
+    return out
 
 
 def kernels_summary(rec: dict[str, dict]) -> dict:
@@ -483,9 +516,9 @@ PRETRAINED_INTERPRETATION = [
     "batches of a token budget where the profile sets one (identical replies to fixed batches on the shipped "
     "model: benchmarks/generation_batching.py). Before SFT, and at unlearning snapshots, only the probe is "
     "generated: a seeded IFEval subset of its own (32 prompts), the same in the default and the all-541 run.",
-    "Verdicts: the same 2-SE rule as the world track. Every model answers the same prompts, so each comparison is "
-    "paired per prompt within each seed; the claims table gives the difference, its SE and the smallest difference the "
-    "rule can call (2 SE).",
+    "Verdicts: the same interval rule as the world track (docs/statistics.md). Every model answers the same prompts, "
+    "so each comparison is paired per prompt, with prompts and seeds both counted as samples; the claims table gives "
+    "the difference, its SE, 95 % interval and the smallest difference the rule can call (MDE = t·SE).",
 ]
 
 
@@ -494,7 +527,7 @@ PAPER_INTERPRETATION = [
     "The paper's proportions at a chosen size: a Llama-like base model, CPT with 2 % SynthQA among NonSynth (a web "
     "corpus plus the world's biographies), the dilution arm another CPT's worth of NonSynth, identical SFT on an "
     "Alpaca-style dataset, unlearning on 0.33 % of the CPT tokens, IFEval for instruction following.",
-    "Verdicts use the same 2-SE rule as the other tracks; the lm-evaluation-harness MMLU and IFEval numbers, where "
+    "Verdicts use the same interval rule as the other tracks (docs/statistics.md); the lm-evaluation-harness MMLU and IFEval numbers, where "
     "run (`synthrepro harness`), are recorded beside them in harness.json.",
 ]
 
@@ -583,11 +616,11 @@ arm {syn['cpt_info']['synth_token_share']:.0%} SynthQA), the identical SFT on {s
 {suite}.{base_line} The paper's numbers (secondary notes of arXiv 2406.12397) are the shape to compare with, not
 targets.
 
-Verdict rule: "holds" when our difference has the paper's sign and exceeds 2 SE; "does not hold" when it exceeds
-2 SE with the opposite sign; otherwise "within noise". SE: paired per prompt or item within each seed where the
-results record per-item values (the larger of the pooled paired SE and the seed-spread SE), else the larger of the
-seed-spread SE and the evaluation-sampling SE. MDE: the smallest |difference| the rule can call (2 SE), the
-design's power.
+Verdict rule (docs/statistics.md): "holds" when the 95 % interval of our difference excludes 0 on the paper's side;
+"does not hold" when it excludes 0 on the other side; otherwise "within noise". Where the results record per-item
+values the difference is paired per prompt or item, and its SE counts prompts and seeds as samples (crossed random
+effects, Satterthwaite's degrees of freedom); else Welch's t over seeds. MDE: the smallest |difference| the rule can
+call (t·SE). "One seed": a comparison on one seed has no verdict (the seed variation cannot be estimated).
 
 ## Claims, the paper beside ours
 
@@ -629,7 +662,7 @@ dilution arm's extra NonSynth training, or the unlearning run (forget + replay t
 
 {_md_table(methods)}
 
-Each cell: synthetic → unlearned, the paired difference ± SE (MDE = 2 SE), and the verdict for the direction claim 4
+Each cell: synthetic → unlearned, the paired difference ± SE (MDE = t·SE), and the verdict for the direction claim 4
 expects ({hsr} up, leakage down, the benchmark not down), on the seeds both models share (the baselines run on the
 first seed only, so their verdicts rest on one seed).""")
     variants = variant_rows(rec)

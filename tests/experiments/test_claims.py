@@ -25,5 +25,5 @@ def test_hsr_comparison_is_paired_per_prompt_when_outcomes_are_recorded():
         del r["sft"]["following"]["per_prompt"]
     unpaired = claims.comparison(results, "HSR (SFT)", "reference", "synthetic", {"ifeval": 300}, -1)
     assert not unpaired["paired"] and unpaired["diff"] == pytest.approx(paired["diff"])
-    assert paired["se"] < unpaired["se"] and paired["mde"] == 2 * paired["se"]
+    assert paired["se"] < unpaired["se"] and paired["mde"] == pytest.approx(paired["t_crit"] * paired["se"])
     assert "paired per item" in claims._how(paired) and "over seeds" in claims._how(unpaired)

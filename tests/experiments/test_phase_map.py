@@ -41,7 +41,7 @@ def test_cells_are_paired_and_the_rule_picks_a_passing_negative_cell():
     at0, at10 = sorted(table, key=lambda c: c["step"])
     assert at0["delta"] == 0 and at0["verdict"] == "within noise"
     assert at10["delta"] == pytest.approx(-0.4) and at10["verdict"] == "holds"
-    assert at10["mde"] == pytest.approx(2 * at10["se"])
+    assert at10["mde"] == pytest.approx(at10["ci95"][1] - at10["delta"]) and at10["df"] > 0
     assert at10["synthqa_per_sft"] == pytest.approx(250 / 100) and math.isinf(at0["synthqa_per_sft"])
     cell = pmap.choose_claim4_cell(table, 0.25, 10)
     assert (cell["ratio"], cell["step"]) == (0.25, 10) and cell["rule"] == CLAIM4_CELL_RULE
@@ -50,7 +50,7 @@ def test_cells_are_paired_and_the_rule_picks_a_passing_negative_cell():
 def test_without_a_passing_cell_the_rule_falls_back_to_the_headline_cell():
     table = pmap.cell_table(_rows(drop=0), (0, 10), loss_tokens_per_step=10.0)
     cell = pmap.choose_claim4_cell(table, 0.25, 10)
-    assert (cell["ratio"], cell["step"]) == (0.25, 10) and "no cell passes" in cell["why"]
+    assert (cell["ratio"], cell["step"]) == (0.25, 10) and "no cell" in cell["why"]
 
 
 def test_claim4_compares_each_repair_with_the_synthetic_arm_and_the_reference():
@@ -103,7 +103,7 @@ def test_06_phase_map_notebook(tmp_path):
     labels = {c["arm"] for c in res["table"]}
     assert labels == {"synthetic@0.25", "diverse@0.25"}
     for c in res["table"]:
-        assert c["n_seeds"] == len(cfg.seeds) and c["mde"] == pytest.approx(2 * c["se"])
+        assert c["n_seeds"] == len(cfg.seeds) and (c["df"] == 0 or c["mde"] == pytest.approx(c["ci95"][1] - c["delta"]))
     assert {c["step"] for c in res["table"]} == set(cfg.phase.steps)
     assert res["claim4"]["cell"]["rule"] == CLAIM4_CELL_RULE
     assert any(c["b"].startswith("unlearned:bounded") for c in res["claim4"]["comparisons"])

@@ -1,0 +1,25 @@
+"""The committed verdict summary (figures/inference/verdicts.json) is re-derived from committed JSON alone."""
+import json
+
+import synthrepro  # noqa: F401
+from synthrepro.config import repo_root
+from synthrepro.reporting import inference
+
+
+def _strip(d):
+    return {k: v for k, v in d.items() if k != "registration_commit"}
+
+
+def test_every_committed_verdict_is_rederived_from_committed_json():
+    root = repo_root()
+    committed = json.loads((root / "figures" / "inference" / "verdicts.json").read_text())
+    again = json.loads(json.dumps(inference.summarise(root), default=float))
+    assert json.dumps(_strip(again), sort_keys=True) == json.dumps(_strip(committed), sort_keys=True)
+
+
+def test_world_verdicts_in_results_json_follow_their_intervals():
+    from synthrepro.evaluation.stats import verdict
+    res = json.loads((repo_root() / "figures" / "results.json").read_text())
+    for key, c in res["comparisons"].items():
+        assert res["verdicts"][key] == c["verdict"] == verdict(c, c["expected_sign"]), key
+    assert {o["arm"] for o in res["outcomes"]} >= {"reference", "synthetic"}
