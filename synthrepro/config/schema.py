@@ -327,9 +327,9 @@ class EvalConfig:
 #: its 95 % interval excludes 0 — the phase map's committed claim-4 run was placed by the old wording.
 CLAIM4_CELL_RULE = (
     "Among the cells with SynthQA (dose r > 0) and some SFT (step s > 0) whose paired Delta HSR (synthetic - "
-    "reference) is negative and passes the verdict rule (its 95 % interval excludes 0), the one with the largest |Delta|; ties go to "
-    "the smaller dose, then to the later step. If no cell passes, the headline cell: the profile's SynthQA ratio at "
-    "the last SFT step.")
+    "reference) is negative and passes the verdict rule (its 95 % interval excludes 0), the one with the largest "
+    "|Delta|; ties go to the smaller dose, then to the later step. If no cell passes, the headline cell: the "
+    "profile's SynthQA ratio at the last SFT step.")
 
 
 @dataclass(frozen=True)

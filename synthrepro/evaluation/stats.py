@@ -53,9 +53,11 @@ def effect(values_a: list[float], values_b: list[float], sampling_se_a: list[flo
     if sampling_se_a is not None and sampling_se_b is not None:
         samp_se = math.sqrt(np.mean(np.square(sampling_se_a)) / len(a) + np.mean(np.square(sampling_se_b)) / len(b))
     out = {"a_mean": float(a.mean()), "b_mean": float(b.mean()), "a_std": float(a.std()), "b_std": float(b.std()),
-           "diff": diff, "n_seeds": [len(a), len(b)], "sampling_se": samp_se, "method": "welch-t over seeds (SE at least the items' sampling SE)"}
-    if math.isnan(va) or math.isnan(vb):
-        return {**out, **_interval(diff, math.nan, 0.0, alpha), "units": min(len(a), len(b))}
+           "diff": diff, "n_seeds": [len(a), len(b)], "sampling_se": samp_se,
+           "method": "welch-t over seeds (SE at least the items' sampling SE)"}
+    if math.isnan(va) or math.isnan(vb):  # one seed: its sampling SE is shown, no interval, no verdict
+        return {**out, **_interval(diff, math.nan if samp_se is None else samp_se, 0.0, alpha),
+                "units": min(len(a), len(b))}
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else float(len(a) + len(b) - 2)
     se = max(se, samp_se or 0.0)

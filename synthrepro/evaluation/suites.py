@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import EvalConfig
+from ..data.qa import qa_shaped
 from ..data.shipped import load_ifeval_prompts
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
@@ -29,8 +30,9 @@ from .following import (instruction_metrics, per_prompt_following, per_prompt_ou
 
 
 #: Bump when how a suite scores replies changes, so that no cache keeps an older score (2: IFEval's language checker
-#: seeded, `ifeval.LANGDETECT_SEED`). Part of every cached evaluation's key.
-SCORING_VERSION = 2
+#: seeded, `ifeval.LANGDETECT_SEED`; 3: outcomes carry `leak_any`, the layout-agnostic detector). Part of every cached
+#: evaluation's key.
+SCORING_VERSION = 3
 
 
 @dataclass
@@ -46,6 +48,12 @@ class Suite:
     def __len__(self) -> int:
         return len(self.rows)
 
+    @staticmethod
+    def layout_leaks(responses: list[str]) -> dict[str, list[int]]:
+        """`leak_any` per prompt: 1 when the reply holds a Q-A pair in any SynthQA layout (`data.qa.qa_shaped`),
+        beside each suite's `leak` (the uniform template's lines)."""
+        return {"leak_any": [int(qa_shaped(r)) for r in responses]}
+
 
 @dataclass
 class WorldSuite(Suite):
@@ -59,8 +67,9 @@ class WorldSuite(Suite):
                 "per_prompt": [{"strict": p["strict"], "loose": p["loose"], "leak": p["leak"]["any"]} for p in per]}
 
     def outcomes(self, responses: list[str]) -> dict[str, list]:
-        """One value per prompt, for paired comparisons (`following.prompt_outcomes`): hard, soft, leak, level."""
-        return prompt_outcomes(self.rows, responses)
+        """One value per prompt, for paired comparisons (`following.prompt_outcomes`): hard, soft, leak, level, and
+        `leak_any` (`layout_leaks`)."""
+        return {**prompt_outcomes(self.rows, responses), **self.layout_leaks(responses)}
 
 
 @dataclass
@@ -95,9 +104,10 @@ class IFEvalSuite(Suite):
     def outcomes(self, responses: list[str]) -> dict[str, list]:
         """One value per prompt, shaped like the world suite's: `hard` (prompt-level strict: every instruction
         followed), `soft` (the share of instructions followed, strict), `leak` (a `Question:`/`Answer:` line) and
-        `level` (the first instruction's group, e.g. "keywords")."""
+        `level` (the first instruction's group, e.g. "keywords"), and `leak_any` (`layout_leaks`)."""
         per = ifeval_score(self.rows, responses, modes=("strict",))["per_prompt"]
-        return {**per_prompt_outcomes(per), "level": [r["instruction_id_list"][0].split(":")[0] for r in self.rows]}
+        return {**per_prompt_outcomes(per), "level": [r["instruction_id_list"][0].split(":")[0] for r in self.rows],
+                **self.layout_leaks(responses)}
 
 
 #: How many leaked replies an evaluation keeps for the record, with their prompts and what the checkers said.

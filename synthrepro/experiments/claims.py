@@ -4,6 +4,8 @@ numbers, never typed in by hand.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..evaluation import stats
@@ -127,7 +129,7 @@ def _how(v: dict) -> str:
     """How a comparison's SE was made, for the generated sentences: the interval, degrees of freedom and MDE."""
     ci = (f"; 95 % CI [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}], {v['df']:.1f} df" if v.get("df") else
           "; one seed: no interval") if "ci95" in v else ""
-    mde = f"; MDE {v['mde']:.3f}" if v.get("mde") == v.get("mde") and v.get("mde") is not None else ""
+    mde = f"; MDE {v['mde']:.3f}" if math.isfinite(v.get("mde", math.nan)) else ""
     if v.get("paired"):
         return f", paired per item over {v['n_items']} items, prompts and seeds as samples{ci}{mde}"
     return f", over seeds{ci}{mde}"

@@ -36,7 +36,7 @@ from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
            "claim4_comparisons", "claim4_jobs", "comparisons", "diverse_comparisons", "evaluate_checkpoint",
-           "pack_outcomes", "phase_jobs", "recompute", "run_claim4", "sft_tokens", "token_ratios",
+           "PACKED", "pack_bits", "pack_outcomes", "phase_jobs", "recompute", "run_claim4", "sft_tokens", "token_ratios",
            "train_and_evaluate", "unpack_outcomes"]
 
 
@@ -203,8 +203,9 @@ def _by_seed(rows: list[dict], label: str, step: str, key: str) -> dict[int, lis
 def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: float, key: str = "hard",
                reference: str = "reference") -> list[dict]:
     """One record per (arm other than the reference, step): the paired effect on `key` (Delta = arm − reference,
-    same seed, same prompts), its SE, degrees of freedom, 95 % interval, MDE and interval verdict for claim 3 (expected sign: negative), the arm's and the
-    reference's leakage, and the SynthQA/SFT token ratio at that step (SFT tokens with loss)."""
+    same seed, same prompts), its SE, degrees of freedom, 95 % interval, MDE and interval verdict for claim 3 (expected
+    sign: negative), the arm's and the reference's leakage, and the SynthQA/SFT token ratio at that step (SFT tokens
+    with loss)."""
     out = []
     labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] != reference))
     for label in labels:
@@ -213,6 +214,7 @@ def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: f
             step = str(s)
             eff = paired_effect(_by_seed(rows, reference, step, key), _by_seed(rows, label, step, key))
             leak = paired_effect(_by_seed(rows, reference, step, "leak"), _by_seed(rows, label, step, "leak"))
+            leak_any = _layout_leak(rows, reference, label, step)
             sft_tokens = loss_tokens_per_step * s
             out.append({"arm": label, "ratio": next(r["ratio"] for r in rows if r["label"] == label), "step": s,
                         "delta": eff["diff"], "se": eff["se"], "mde": eff["mde"], "seed_se": eff["seed_se"],
@@ -221,10 +223,21 @@ def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: f
                         "df": eff["df"], "ci95": eff["ci95"], "p": eff["p"], "method": eff["method"],
                         "verdict": verdict(eff, expected_sign=-1),
                         "leak_arm": leak["b_mean"], "leak_reference": leak["a_mean"], "leak_delta": leak["diff"],
-                        "leak_se": leak["se"], "synthqa_tokens": sum(synthqa) / len(synthqa),
+                        "leak_se": leak["se"], **leak_any, "synthqa_tokens": sum(synthqa) / len(synthqa),
                         "sft_loss_tokens": sft_tokens,
                         "synthqa_per_sft": (sum(synthqa) / len(synthqa)) / sft_tokens if sft_tokens else math.inf})
     return out
+
+
+def _layout_leak(rows: list[dict], a: str, b: str, step: str) -> dict:
+    """The layout-agnostic leak (`leak_any`) of arms `a` and `b` at `step`, paired, where the rows record it: the
+    rates, the difference b − a and its 95 % interval ({} for records made before it existed)."""
+    try:
+        e = paired_effect(_by_seed(rows, a, step, "leak_any"), _by_seed(rows, b, step, "leak_any"))
+    except (KeyError, ValueError):
+        return {}
+    return {"leak_any_a": e["a_mean"], "leak_any_b": e["b_mean"], "leak_any_delta": e["diff"],
+            "ci95_leak_any": e["ci95"]}
 
 
 def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int) -> dict:
@@ -284,8 +297,8 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
 
 def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, int]]) -> list[dict]:
     """Paired comparisons at one SFT step: each (name, arm a, arm b, expected sign of b − a on HSR) gives Delta HSR
-    and Delta leakage (b − a, same seed, same prompts) with SEs, intervals, MDEs and the interval verdict; pairs whose arms were
-    not both measured are left out."""
+    and Delta leakage (b − a, same seed, same prompts) with SEs, intervals, MDEs and the interval verdict; pairs whose
+    arms were not both measured are left out."""
     out = []
     labels = {r["label"] for r in rows}
     for name, a, b, sign in pairs:
@@ -299,7 +312,7 @@ def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, in
                     "df_hsr": hsr["df"], "ci95_hsr": hsr["ci95"], "p_hsr": hsr["p"],
                     "verdict_hsr": verdict(hsr, sign),
                     "leak_a": leak["a_mean"], "leak_b": leak["b_mean"], "delta_leak": leak["diff"],
-                    "se_leak": leak["se"], "ci95_leak": leak["ci95"],
+                    "se_leak": leak["se"], "ci95_leak": leak["ci95"], **_layout_leak(rows, a, b, s),
                     "verdict_leak_down": verdict(leak, -1),
                     "n_seeds": hsr["n_seeds"], "n_prompts": hsr["n_prompts"]})
     return out
@@ -318,36 +331,44 @@ def recompute(rec: dict) -> dict:
     outcomes by the current inference routine — cells, format control, claim 4 at the cell where it was run — and
     the cell the claim-4 rule picks now (`claim4_cell_now`; claim 4 is not re-run, so when it differs from the recorded
     cell the report says so). The previous verdicts are kept beside the new ones (`verdict_before`)."""
+    def with_before(new: list[dict], old: list[dict], name: str, key: str) -> list[dict]:
+        before = {(c[name], c["step"]): c.get("verdict_before", c[key]) for c in old}
+        return [{**c, "verdict_before": before.get((c[name], c["step"]))} for c in new]
+
     rows = unpack_outcomes(rec["rows"])
-    design = rec["design"]
-    steps = sorted({c["step"] for c in rec["table"]})
-    main = [r for r in rows if not r["label"].startswith(("unlearned:", "dilution@"))]
-    c4_rows = [r for r in rows if r["label"].startswith(("unlearned:", "dilution@"))]
-    old = {(c["arm"], c["step"]): c["verdict"] for c in rec["table"]}
-    table = cell_table(main, tuple(steps), rec["loss_tokens_per_sft_step"])
-    for c in table:
-        c["verdict_before"] = old.get((c["arm"], c["step"]))
-    out = {**rec, "table": table, "inference": "evaluation.stats.paired_effect (crossed prompt × seed, Satterthwaite t)"}
-    old_div = {(c["comparison"], c["step"]): c["verdict_hsr"] for c in rec.get("diverse") or []}
+    ratio, steps = rec["design"]["headline_ratio"], sorted({c["step"] for c in rec["table"]})
+    is_c4 = ("unlearned:", "dilution@")
+    main = [r for r in rows if not r["label"].startswith(is_c4)]
+    c4_rows = [r for r in rows if r["label"].startswith(is_c4)]
+    table = with_before(cell_table(main, tuple(steps), rec["loss_tokens_per_sft_step"]), rec["table"], "arm", "verdict")
+    out = {**rec, "table": table, "claim4_cell_now": choose_claim4_cell(table, ratio, max(steps)),
+           "inference": "evaluation.stats.paired_effect (crossed prompt × seed, Satterthwaite t)"}
     if rec.get("diverse"):
-        out["diverse"] = [{**c, "verdict_before": old_div.get((c["comparison"], c["step"]))}
-                          for c in diverse_comparisons(main, steps, design["headline_ratio"])]
-    out["claim4_cell_now"] = choose_claim4_cell(table, design["headline_ratio"], max(steps))
+        out["diverse"] = with_before(diverse_comparisons(main, steps, ratio), rec["diverse"], "comparison",
+                                     "verdict_hsr")
     if rec.get("claim4") and c4_rows:
-        cell = rec["claim4"]["cell"]
-        old_c4 = {(c["comparison"], c["step"]): c["verdict_hsr"] for c in rec["claim4"]["comparisons"]}
-        comps = claim4_comparisons(main, c4_rows, cell, min(r["seed"] for r in main))
-        out["claim4"] = {**rec["claim4"], "comparisons": [
-            {**c, "verdict_before": old_c4.get((c["comparison"], c["step"]))} for c in comps]}
+        comps = claim4_comparisons(main, c4_rows, rec["claim4"]["cell"], min(r["seed"] for r in main))
+        out["claim4"] = {**rec["claim4"], "comparisons": with_before(comps, rec["claim4"]["comparisons"],
+                                                                      "comparison", "verdict_hsr")}
     return out
 
 
+#: The per-prompt 0/1 outcomes a phase map keeps: all constraints met, the uniform template's leak, and (records
+#: from `suites.SCORING_VERSION` 3 on) the layout-agnostic leak.
+PACKED = ("hard", "leak", "leak_any")
+
+
+def pack_bits(values) -> str:
+    """0/1 outcomes as one string, one character per prompt ("0110…")."""
+    return "".join(str(int(v)) for v in values)
+
+
 def pack_outcomes(rows: list[dict]) -> list[dict]:
-    """The rows with their per-prompt 0/1 outcomes as strings ("0110…": one character per prompt) — the committed
-    JSON stays small and every paired number can be recomputed from it (`unpack_outcomes`)."""
+    """The rows with their per-prompt 0/1 outcomes as strings (`pack_bits`) — the committed JSON stays small and every
+    paired number can be recomputed from it (`unpack_outcomes`)."""
     out = []
     for r in rows:
-        packed = {s: {k: "".join(str(int(x)) for x in o[k]) for k in ("hard", "leak")} | {"replies": o["replies"]}
+        packed = {s: {k: pack_bits(o[k]) for k in PACKED if k in o} | {"replies": o["replies"]}
                   | ({"leaked": o["leaked"]} if "leaked" in o else {}) for s, o in r["outcomes"].items()}
         out.append({**r, "outcomes": packed})
     return out
@@ -355,7 +376,7 @@ def pack_outcomes(rows: list[dict]) -> list[dict]:
 
 def unpack_outcomes(rows: list[dict]) -> list[dict]:
     """The inverse of `pack_outcomes` (lists of 0/1 per prompt again)."""
-    return [{**r, "outcomes": {s: {**o, **{k: [int(c) for c in o[k]] for k in ("hard", "leak")}}
+    return [{**r, "outcomes": {s: {**o, **{k: [int(c) for c in o[k]] for k in PACKED if k in o}}
                                for s, o in r["outcomes"].items()}} for r in rows]
 
 

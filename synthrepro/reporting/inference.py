@@ -61,21 +61,21 @@ def _family(name: str, items: list[tuple[str, dict, int]]) -> dict:
 
 
 def _phase_families(rec: dict) -> list[dict]:
-    after = [(f"{c['arm']} step {c['step']}", {"diff": c["delta"], "ci95": c["ci95"], "p": c["p"], "df": c["df"],
-              "verdict": c["verdict"]}, -1) for c in rec["table"] if c["step"] > 0]
-    before = [(f"{c['arm']} step 0", {"diff": c["delta"], "ci95": c["ci95"], "p": c["p"], "df": c["df"],
-               "verdict": c["verdict"]}, -1) for c in rec["table"] if c["step"] == 0]
-    fams = [_family("claim 3 after SFT (every arm × step)", after), _family("before SFT", before)]
+    """The phase map's families: cells after SFT, cells before SFT, the format control, claim 4."""
+    def cell(c):
+        return (f"{c['arm']} step {c['step']}", {"diff": c["delta"], "ci95": c["ci95"], "p": c["p"], "df": c["df"],
+                                                 "verdict": c["verdict"]}, -1)
+
+    def comp(c, sign):
+        return (f"{c['comparison']} step {c['step']}", {"diff": c["delta_hsr"], "ci95": c["ci95_hsr"],
+                                                        "p": c["p_hsr"], "df": c["df_hsr"],
+                                                        "verdict": c["verdict_hsr"]}, sign)
+    fams = [_family("claim 3 after SFT (every arm × step)", [cell(c) for c in rec["table"] if c["step"] > 0]),
+            _family("before SFT", [cell(c) for c in rec["table"] if c["step"] == 0])]
     if rec.get("diverse"):
-        fams.append(_family("format control", [(f"{c['comparison']} step {c['step']}",
-                                                {"diff": c["delta_hsr"], "ci95": c["ci95_hsr"], "p": c["p_hsr"],
-                                                 "df": c["df_hsr"], "verdict": c["verdict_hsr"]}, -1)
-                                               for c in rec["diverse"]]))
+        fams.append(_family("format control", [comp(c, -1) for c in rec["diverse"]]))
     if rec.get("claim4"):
-        fams.append(_family("claim 4", [(f"{c['comparison']} step {c['step']}",
-                                         {"diff": c["delta_hsr"], "ci95": c["ci95_hsr"], "p": c["p_hsr"],
-                                          "df": c["df_hsr"], "verdict": c["verdict_hsr"]}, +1)
-                                        for c in rec["claim4"]["comparisons"]]))
+        fams.append(_family("claim 4", [comp(c, +1) for c in rec["claim4"]["comparisons"]]))
     return fams
 
 

@@ -120,7 +120,8 @@ def summary_sentence(table: list[dict]) -> str:
     mdes = [c["mde"] for c in after] or [float("nan")]
     return (f"Synthetic-arm cells before SFT (step 0): {_part(table, True)}. After SFT: {_part(table, False)}; with "
             f"{len(after)} cells tested at the 95 % interval rule, chance alone gives about "
-            f"{FALSE_PASS * len(after):.1f} passes. The smallest effect a cell after SFT could call (MDE, t·SE) ranges {min(mdes):.3f}–"
+            f"{FALSE_PASS * len(after):.1f} passes. The smallest effect a cell after SFT could call (MDE, t·SE) ranges "
+            f"{min(mdes):.3f}–"
             f"{max(mdes):.3f} HSR.")
 
 
@@ -137,6 +138,18 @@ def leak_sentence(table: list[dict]) -> str:
            f"(reference {ref:.2f} before SFT)."
 
 
+def _before_col(items: list[dict]) -> list[tuple[str, str, str]]:
+    """The verdict of the replaced 2-SE rule, for a record recomputed by `phase_map.recompute`."""
+    return [("verdict_before", "2-SE rule (replaced)", "")] if all("verdict_before" in c for c in items) else []
+
+
+def _any_cols(items: list[dict]) -> list[tuple[str, str, str]]:
+    """Columns of the layout-agnostic leak (`leak_any`), for records that hold it."""
+    if not all("leak_any_b" in c for c in items):
+        return []
+    return [("leak_any_a", "leak any layout a", ".3f"), ("leak_any_b", "leak any layout b", ".3f")]
+
+
 def _ci(ci) -> str:
     """A 95 % interval for a table cell ("" when not recorded; "one seed" without one)."""
     if not ci:
@@ -151,7 +164,8 @@ def _cell_now(rec: dict) -> list[str]:
     if not now or not c4 or (now["ratio"], now["step"]) == (c4["cell"]["ratio"], c4["cell"]["step"]):
         return []
     return [f"*Recomputed with the current verdict rule (docs/statistics.md), the rule would pick r = "
-            f"{now['ratio']:g}, SFT step {now['step']} ({now['why']}); claim 4 was run at the cell above, picked by the "
+            f"{now['ratio']:g}, SFT step {now['step']} ({now['why']}); claim 4 was run at the cell above, picked by "
+            f"the "
             f"replaced 2-SE rule, and is reported there. Its verdicts below are recomputed; it has not been re-run at "
             f"the new cell.*", ""]
 
@@ -218,12 +232,13 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         "",
         f"**Where the effect lives.** {summary_sentence(table)} {leak_sentence(table)}",
         "",
-        _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table if c["step"] > 0 or c["arm"].startswith("synthetic@")],
+        _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table
+                   if c["step"] > 0 or c["arm"].startswith("synthetic@")],
                   [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),
                    ("reference_mean", "HSR ref", ".3f"), ("arm_mean", "HSR arm", ".3f"), ("delta", "Δ HSR", "+.3f"),
                    ("se", "SE", ".3f"), ("ci", "95 % CI", ""), ("df", "df", ".1f"), ("mde", "MDE", ".3f"),
-                   ("verdict", "claim 3", ""), ("verdict_before", "2-SE rule (replaced)", ""),
-                   ("leak_reference", "leak ref", ".3f"), ("leak_arm", "leak arm", ".3f")]),
+                   ("verdict", "claim 3", ""), *_before_col(table),
+                   ("leak_reference", "leak ref", ".3f"), ("leak_arm", "leak arm", ".3f"), *_any_cols(table)]),
         "",
     ]
     if rec.get("diverse"):
@@ -231,10 +246,10 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
                   "headline dose:", "",
                   _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in rec["diverse"]],
                             [("comparison", "comparison", ""), ("step", "step", ""),
-                                             ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"),
-                                             ("ci", "95 % CI", ""), ("verdict_hsr", "verdict", ""),
-                                             ("verdict_before", "2-SE rule (replaced)", ""), ("delta_leak", "Δ leak", "+.3f"),
-                                             ("se_leak", "SE", ".3f")]), ""]
+                             ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"), ("ci", "95 % CI", ""),
+                             ("verdict_hsr", "verdict", ""), *_before_col(rec["diverse"]),
+                             ("delta_leak", "Δ leak", "+.3f"), ("se_leak", "SE", ".3f"), *_any_cols(rec["diverse"])]),
+                  ""]
     if rec.get("leaked"):
         lines += ["**Leaked replies and what the checkers said** (a reply with a `Question:`/`Answer:` line; `hard` = "
                   "every instruction followed, `soft` = the share followed):", "",
@@ -252,7 +267,8 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
                                                 ("hsr_a", "HSR a", ".3f"), ("hsr_b", "HSR b", ".3f"),
                                                 ("delta_hsr", "Δ HSR (b − a)", "+.3f"), ("se_hsr", "SE", ".3f"),
                                                 ("ci", "95 % CI", ""), ("verdict_hsr", "b > a (95 % CI)", ""),
-                                                ("verdict_before", "2-SE rule (replaced)", ""), ("leak_a", "leak a", ".3f"),
+                                                *_before_col(c4["comparisons"]),
+                                                ("leak_a", "leak a", ".3f"),
                                                 ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")]),
                   ""]
     lines += [f"Executed notebook: `{published_notebook(rec['profile'])}`; data: `{rec['json']}`."]

@@ -275,8 +275,8 @@ def phase_heatmap(table: list[dict], out_dir: Path, name: str = "phase_map_heatm
 
 
 def delta_vs_ratio(table: list[dict], out_dir: Path, name: str = "phase_map_delta_vs_ratio") -> Path:
-    """Delta HSR (with its 95 % interval) against the SynthQA/SFT token ratio (log axis), one series per arm kind and dose; SFT step
-    0 (no SFT: infinite ratio) is left out."""
+    """Delta HSR (with its 95 % interval) against the SynthQA/SFT token ratio (log axis), one series per arm kind and
+    dose; SFT step 0 (no SFT: infinite ratio) is left out."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     labels = list(dict.fromkeys(c["arm"] for c in table))
     for i, label in enumerate(labels):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
@@ -151,15 +152,20 @@ def arm_summary(evals: list[dict], method: str) -> dict[str, dict]:
 def verdicts(rec: dict[str, dict]) -> dict:
     """Claims 1–4 recomputed from the recorded per-seed numbers, plus the dilution comparison and claim 2's
     data-level evidence (t-SNE overlap, structural-token frequencies)."""
-    r01, r03 = rec["01_data_synthesis"], rec["03_overfitting_analysis"]
-    sizes, evals = r03["sizes"], all_evals(rec)
-    out = dict(of.claims_1_to_3(r03["evals"], sizes))
-    c4 = of.claim_4(evals, sizes, unlearned=f"unlearned:{default_method(rec)}")
+    out = model_verdicts(all_evals(rec), rec["03_overfitting_analysis"]["sizes"], default_method(rec))
+    out["claim2_data"] = data_level_claim_2(rec["01_data_synthesis"])
+    return out
+
+
+def model_verdicts(evals: list[dict], sizes: dict[str, int], method: str) -> dict:
+    """Claims 1–4 and the dilution comparison from every evaluated model (notebooks 03 and 04, or the committed
+    `outcomes` of results.json through `evals_from_outcomes`)."""
+    out = dict(of.claims_1_to_3(evals, sizes))
+    c4 = of.claim_4(evals, sizes, unlearned=f"unlearned:{method}")
     out.update({f"claim4_{k}": v for k, v in c4.items() if k != "summary"})
     out["claim4_summary"] = c4["summary"]
     if any(e["arm"] == "dilution" for e in evals):
         out["dilution_hsr_vs_synthetic"] = of.comparison(evals, "HSR (SFT)", "synthetic", "dilution", sizes, +1)
-    out["claim2_data"] = data_level_claim_2(r01)
     return out
 
 
@@ -201,41 +207,68 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
         "metrics": {k: m for k, (_, m) in RESULT_METRICS.items()},
         "tracks": {track_of(rec): track},
         "verdicts": flat,
-        "comparisons": {k: _comparison_record(e) for k, e in v.items() if isinstance(e, dict) and "verdict" in e},
+        "comparisons": comparison_records(v),
         "timing": {"stages_seconds": stage_seconds(rec)},
         "outcomes": outcomes_record(rec),
     }
 
 
-def _comparison_record(e: dict) -> dict:
-    """A verdict's numbers as results.json keeps them: difference, SE, df, 95 % interval, p, MDE, design."""
+def comparison_records(verdicts: dict) -> dict:
+    """Each verdict's numbers as results.json keeps them: difference, SE, df, 95 % interval, p, MDE, design."""
     keys = ("metric", "a", "b", "a_mean", "b_mean", "diff", "se", "df", "ci95", "p", "mde", "method", "paired",
             "n_seeds", "n_items", "expected_sign", "verdict")
-    return {k: e[k] for k in keys if k in e}
+    return {name: {k: e[k] for k in keys if k in e} for name, e in verdicts.items()
+            if isinstance(e, dict) and "verdict" in e}
 
 
-def _bits(values) -> str:
-    return "".join(str(int(v)) for v in values)
+#: The per-sample NLL lists results.json keeps, per stage (claim 2 is computed from the CPT model's).
+NLL_FIELDS = {"cpt": ("nll_nonsynth_heldout",), "sft": ()}
 
 
 def outcomes_record(rec: dict[str, dict]) -> list[dict]:
-    """Every evaluated model's per-prompt and per-item outcomes, packed one character per prompt ("0110…"): HSR's
-    hard outcome and leakage after SFT, leakage before SFT, and the benchmark's per-item correctness before SFT —
-    what every paired verdict of results.json is recomputed from (`claims.PER_ITEM`), committed with it."""
+    """Every evaluated model's outcomes, per stage (before SFT `cpt`, after `sft`), as compact as exact: per prompt
+    the number of constraints followed strictly and the number it carries (one digit each: `passed`, `constraints`)
+    and whether the reply leaked (`leak`), one character per prompt; the benchmark's per-item correctness; the CPT
+    model's per-text NLLs (`NLL_FIELDS`). Everything `model_verdicts` needs, so every verdict of results.json is re-derived from the
+    committed file alone (`evals_from_outcomes`)."""
     out = []
     for e in all_evals(rec):
         row = {"arm": e["arm"], "seed": e["seed"]}
         for stage in ("cpt", "sft"):
-            f = (e.get(stage) or {}).get("following") or {}
-            if "per_prompt" in f:
-                row[stage] = {"hard": _bits(all(p["strict"]) for p in f["per_prompt"] if p["strict"]),
-                              "leak": _bits(p["leak"] for p in f["per_prompt"])}
+            rs, got = e.get(stage) or {}, {}
+            per = (rs.get("following") or {}).get("per_prompt")
+            if per is not None:
+                got = {"passed": "".join(str(sum(p["strict"])) for p in per),
+                       "constraints": "".join(str(len(p["strict"])) for p in per),
+                       "leak": pmap.pack_bits(p["leak"] for p in per)}
             for form in ("benchmark_qa", "benchmark_neutral"):
-                items = (e.get(stage) or {}).get(form, {}).get("per_item")
+                items = rs.get(form, {}).get("per_item")
                 if items is not None:
-                    row.setdefault(stage, {})[form] = items if isinstance(items, str) else _bits(items)
+                    got[form] = items if isinstance(items, str) else pmap.pack_bits(items)
+            got.update({f: rs[f] for f in NLL_FIELDS[stage] if f in rs})
+            if got:
+                row[stage] = got
         out.append(row)
     return out
+
+
+def evals_from_outcomes(rows: list[dict]) -> list[dict]:
+    """Model records shaped like notebook 03's `evals` (only what `model_verdicts` reads) from `outcomes_record`'s
+    rows: per prompt `strict` holds the passes first (which constraints passed is not kept: HSR and SSR need only
+    how many)."""
+    evals = []
+    for r in rows:
+        e = {"arm": r["arm"], "seed": r["seed"]}
+        for stage, got in ((s, r[s]) for s in ("cpt", "sft") if s in r):
+            rs = {f: got[f] for f in NLL_FIELDS[stage] if f in got}
+            rs.update({form: {"per_item": got[form]} for form in ("benchmark_qa", "benchmark_neutral") if form in got})
+            if "leak" in got:
+                rs["following"] = {"per_prompt": [
+                    {"strict": [True] * int(k) + [False] * (int(n) - int(k)), "leak": bool(int(x))}
+                    for k, n, x in zip(got["passed"], got["constraints"], got["leak"])]}
+            e[stage] = rs
+        evals.append(e)
+    return evals
 
 
 def kernels_summary(rec: dict[str, dict]) -> dict:
@@ -426,8 +459,9 @@ def method_comparison_rows(rec: dict[str, dict]) -> list[dict]:
         for label, metric, sign in (("HSR", "HSR (SFT)", +1), ("leakage after SFT", "leakage (SFT)", -1),
                                     ("benchmark Q-A", "benchmark_qa (CPT)", +1)):
             c = of.comparison(evals, metric, "synthetic", arm, r03["sizes"], sign)
+            mde = f"{c['mde']:.3f}" if math.isfinite(c["mde"]) else "–"
             row[label] = (f"{c['a_mean']:.3f} → {c['b_mean']:.3f}: {c['diff']:+.3f} ± {c['se']:.3f} "
-                          f"(MDE {c['mde']:.3f}), {c['verdict']}")
+                          f"(MDE {mde}), {c['verdict']}")
         row["seeds"] = min(c["n_seeds"])
         rows.append(row)
     return rows
@@ -527,8 +561,8 @@ PAPER_INTERPRETATION = [
     "The paper's proportions at a chosen size: a Llama-like base model, CPT with 2 % SynthQA among NonSynth (a web "
     "corpus plus the world's biographies), the dilution arm another CPT's worth of NonSynth, identical SFT on an "
     "Alpaca-style dataset, unlearning on 0.33 % of the CPT tokens, IFEval for instruction following.",
-    "Verdicts use the same interval rule as the other tracks (docs/statistics.md); the lm-evaluation-harness MMLU and IFEval numbers, where "
-    "run (`synthrepro harness`), are recorded beside them in harness.json.",
+    "Verdicts use the same interval rule as the other tracks (docs/statistics.md); the lm-evaluation-harness MMLU "
+    "and IFEval numbers, where run (`synthrepro harness`), are recorded beside them in harness.json.",
 ]
 
 #: Per track (the "-541" verdict run shares its track's notes): title and interpretation notes.

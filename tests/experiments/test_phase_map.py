@@ -125,7 +125,8 @@ def test_ifeval_outcomes_are_shaped_like_the_world_suites():
              "kwargs": [{}, {}]},
             {"key": 2, "prompt": "b", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}]
     out = IFEvalSuite(rows).outcomes(["NO COMMAS AND CAPITALS.", "Question: yes, a comma?\nAnswer: yes."])
-    assert out == {"hard": [1, 0], "soft": [1.0, 0.0], "leak": [0, 1], "level": ["punctuation", "punctuation"]}
+    assert out == {"hard": [1, 0], "soft": [1.0, 0.0], "leak": [0, 1], "level": ["punctuation", "punctuation"],
+                   "leak_any": [0, 1]}
 
 
 def test_leaked_replies_keep_the_prompt_and_the_checkers_verdict_and_read_from_the_first_question():

@@ -23,3 +23,13 @@ def test_world_verdicts_in_results_json_follow_their_intervals():
     for key, c in res["comparisons"].items():
         assert res["verdicts"][key] == c["verdict"] == verdict(c, c["expected_sign"]), key
     assert {o["arm"] for o in res["outcomes"]} >= {"reference", "synthetic"}
+
+
+def test_world_comparisons_are_rederived_from_the_committed_outcomes():
+    """Every comparison of figures/results.json — difference, SE, df, interval, p, verdict — from its `outcomes`."""
+    from synthrepro.reporting import report
+    res = json.loads((repo_root() / "figures" / "results.json").read_text())
+    v = report.model_verdicts(report.evals_from_outcomes(res["outcomes"]), res["tracks"]["world"]["sizes"],
+                              res["default_unlearning_method"])
+    again = report.comparison_records(v)
+    assert json.dumps(again, sort_keys=True) == json.dumps(res["comparisons"], sort_keys=True)

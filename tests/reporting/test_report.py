@@ -17,6 +17,13 @@ def rec():
     return report.load_recorded(FIXTURE)
 
 
+def _two_seeds(rec):
+    """The fixture (one seed) with every model recorded again as seed 1: verdicts need two seeds."""
+    for name in ("03_overfitting_analysis", "04_unlearning"):
+        rec[name]["evals"] += [{**copy.deepcopy(e), "seed": 1} for e in rec[name]["evals"]]
+    return rec
+
+
 def _set_hsr(rec, arm, value):
     for e in rec["03_overfitting_analysis"]["evals"] + rec["04_unlearning"]["evals"]:
         if e["arm"] == arm:
@@ -32,12 +39,15 @@ def test_results_json_has_every_arm_with_mean_std_and_seeds(rec):
         for key in ("benchmark_accuracy", "hsr", "ssr", "leak_rate"):
             assert set(row[key]) == {"mean", "std", "n"} and 0.0 <= row[key]["mean"] <= 1.0
     assert res["profile"] == "smoke" and set(res["commits"]) == set(report.NOTEBOOKS)
-    assert all(v in ("holds", "does not hold", "within noise", "not recorded") for v in res["verdicts"].values())
+    assert all(v in ("holds", "does not hold", "within noise", "one seed", "not recorded")
+               for v in res["verdicts"].values())
     json.dumps(res)  # serialisable as it is
     assert "| unlearned |" in report.results_markdown(res)
 
 
 def test_claim_3_verdict_follows_the_numbers(rec):
+    assert report.verdicts(rec)["claim3_hsr"]["verdict"] == "one seed"  # the fixture's one seed: no verdict
+    rec = _two_seeds(rec)
     fails = copy.deepcopy(rec)
     _set_hsr(fails, "reference", 0.1)
     _set_hsr(fails, "synthetic", 0.9)   # synthetic follows instructions *better*: the paper's claim 3 fails
@@ -52,7 +62,7 @@ def test_claim_3_verdict_follows_the_numbers(rec):
 
 
 def test_claim_4_needs_hsr_back_to_reference(rec):
-    worse = copy.deepcopy(rec)
+    worse = copy.deepcopy(_two_seeds(rec))
     _set_hsr(worse, "reference", 0.9)
     _set_hsr(worse, "synthetic", 0.1)
     _set_hsr(worse, "unlearned:bounded", 0.1)   # unlearning repaired nothing
@@ -140,6 +150,7 @@ def test_every_method_is_compared_with_the_synthetic_arm_beside_the_ablations(re
     """The report's method section: each unlearning method against the synthetic arm, paired, with its verdict (the
     bounded row is claim 4's comparison); the γ sweep and the ablations where they ended, the default method first;
     one seed's mean shown alone (no ± 0.000)."""
+    rec = _two_seeds(rec)
     rows = report.method_comparison_rows(rec)
     assert [r["method"] for r in rows] == ["bounded", "ga", "grad_diff", "npo", "simnpo"]
     c4 = report.verdicts(rec)["claim4_hsr_up_vs_synthetic"]
