@@ -15,7 +15,7 @@ from ..config import repo_root
 from ..evaluation.stats import holm, paired_effect, verdict
 from ..experiments.phase_map import unpack_outcomes
 
-__all__ = ["PREREGISTRATION", "phase_primary", "summarise", "write"]
+__all__ = ["PREREGISTRATION", "phase_primary", "primary_record", "summarise", "write"]
 
 PREREGISTRATION = Path("configs") / "preregistration.yaml"
 #: The committed records this summary reads (relative to the repository).
@@ -46,6 +46,21 @@ def phase_primary(rec: dict, arm: str, steps: list[int]) -> dict:
                 for r in rows if r["label"] == label and all(str(s) in r["outcomes"] for s in steps)}
     e = paired_effect(pooled("reference"), pooled(arm))
     return {k: e[k] for k in ("diff", "se", "df", "ci95", "p", "mde", "n_seeds", "n_prompts", "method")}
+
+
+def primary_record(profile_name: str, packed_rows: list[dict], root: Path | None = None) -> dict:
+    """For notebook 06: the profile's pre-registered primary endpoint (its entry of configs/preregistration.yaml, the
+    test, alpha and the commit that fixed the file) and its result on the map's packed rows; {} for a profile with
+    no entry (e.g. the smoke-size map)."""
+    root = Path(root or repo_root())
+    reg = yaml.safe_load((root / PREREGISTRATION).read_text())
+    entry = reg["tracks"].get(profile_name)
+    if entry is None:
+        return {}
+    arm = entry["comparison"].split(" - ")[0]
+    return {"preregistration": {**entry, "test": reg["test"], "alpha": reg["alpha"],
+                                "registration_commit": registration_commit(root)},
+            "primary": phase_primary({"rows": packed_rows}, arm, entry["sft_steps"])}
 
 
 def _family(name: str, items: list[tuple[str, dict, int]]) -> dict:

@@ -138,6 +138,18 @@ def leak_sentence(table: list[dict]) -> str:
            f"(reference {ref:.2f} before SFT)."
 
 
+def _primary_lines(rec: dict) -> list[str]:
+    """The pre-registered primary endpoint's result, where notebook 06 recorded one (`inference.primary_record`)."""
+    reg, res = rec.get("preregistration"), rec.get("primary")
+    if not reg or not res:
+        return []
+    lo, hi = res["ci95"]
+    return [f"**Primary endpoint** (`configs/preregistration.yaml` at `{reg['registration_commit'][:7]}`, "
+            f"{reg['registered']}): {reg['metric']}, {reg['comparison']}, SFT steps {reg['sft_steps']} pooled: "
+            f"{res['diff']:+.3f}, 95 % CI [{lo:+.3f}, {hi:+.3f}] ({res['df']:.1f} df, {res['n_seeds']} seeds × "
+            f"{res['n_prompts']} prompts). Every other comparison here is exploratory.", ""]
+
+
 def _before_col(items: list[dict]) -> list[tuple[str, str, str]]:
     """The verdict of the replaced 2-SE rule, for a record recomputed by `phase_map.recompute`."""
     return [("verdict_before", "2-SE rule (replaced)", "")] if all("verdict_before" in c for c in items) else []
@@ -232,6 +244,7 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         "",
         f"**Where the effect lives.** {summary_sentence(table)} {leak_sentence(table)}",
         "",
+        *_primary_lines(rec),
         _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table
                    if c["step"] > 0 or c["arm"].startswith("synthetic@")],
                   [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),

@@ -17,6 +17,15 @@ def test_every_committed_verdict_is_rederived_from_committed_json():
     assert json.dumps(_strip(again), sort_keys=True) == json.dumps(_strip(committed), sort_keys=True)
 
 
+def test_notebook_06_records_the_registered_endpoint_only_for_a_registered_profile():
+    rec = json.loads((repo_root() / "figures" / "phase" / "phase_map.json").read_text())
+    got = inference.primary_record("phase", rec["rows"])
+    assert got["preregistration"]["comparison"] == "synthetic@0.25 - reference"
+    summary = json.loads((repo_root() / "figures" / "inference" / "verdicts.json").read_text())
+    assert json.dumps(got["primary"], default=float) == json.dumps(summary["tracks"]["phase"]["primary"]["result"])
+    assert inference.primary_record("phase_smoke", rec["rows"]) == {}
+
+
 def test_world_verdicts_in_results_json_follow_their_intervals():
     from synthrepro.evaluation.stats import verdict
     res = json.loads((repo_root() / "figures" / "results.json").read_text())
