@@ -232,16 +232,21 @@ def comparison(results, name: str, a_arm: str, b_arm: str, sizes: dict[str, int]
 
 def claim_4(results: list[dict], sizes: dict[str, int], unlearned: str = "unlearned:bounded") -> dict:
     """Claim 4 from seed spread: unlearning raises HSR over the synthetic arm, brings it back to the reference
-    arm's level (not significantly below it), and keeps the benchmark gain (not significantly below synthetic)."""
+    arm's level (not significantly below it), and keeps the benchmark gain (not significantly below synthetic);
+    "one seed" overall when any part was measured on one seed."""
     out = {"hsr_up_vs_synthetic": comparison(results, "HSR (SFT)", "synthetic", unlearned, sizes, +1),
            "hsr_vs_reference": comparison(results, "HSR (SFT)", "reference", unlearned, sizes, +1),
            "benchmark_kept_vs_synthetic": comparison(results, "benchmark_qa (CPT)", "synthetic", unlearned, sizes, +1),
            "leakage_down_vs_synthetic": comparison(results, "leakage (SFT)", "synthetic", unlearned, sizes, -1)}
     restored = out["hsr_vs_reference"]["verdict"] != "does not hold"
     kept = out["benchmark_kept_vs_synthetic"]["verdict"] != "does not hold"
-    out["summary"] = {"hsr_restored_to_reference": restored, "benchmark_kept": kept,
-                      "claim4": "holds" if (restored and kept and out["hsr_up_vs_synthetic"]["verdict"] == "holds")
-                      else ("within noise" if restored and kept else "does not hold")}
+    if any(v["verdict"] == "one seed" for v in out.values()):
+        overall = "one seed"  # no seed variation to judge it by
+    elif restored and kept and out["hsr_up_vs_synthetic"]["verdict"] == "holds":
+        overall = "holds"
+    else:
+        overall = "within noise" if restored and kept else "does not hold"
+    out["summary"] = {"hsr_restored_to_reference": restored, "benchmark_kept": kept, "claim4": overall}
     return out
 
 

@@ -91,7 +91,8 @@ def test_03_overfitting_analysis(r03):
             assert all(set(x) == {"prompt_index", "prompt", "reply", "hard", "soft"} for x in e[stage]["leaked"])
         assert "0" in e["curve"]
     assert set(res["verdicts"]) >= {"claim1_benchmark_qa", "claim2_nll_std_narrows", "claim3_hsr"}
-    assert all(v["verdict"] in ("holds", "does not hold", "within noise") for v in res["verdicts"].values())
+    assert all(v["verdict"] in ("holds", "does not hold", "within noise", "one seed")  # smoke: one seed
+               for v in res["verdicts"].values())
     assert res["verdict_text"].count("**") >= 2 * len(res["verdicts"])
     for path in res["figures"].values():
         assert (repo_root() / path).exists()
@@ -101,7 +102,7 @@ def test_04_unlearning(r04):
     res = r04
     arms = {e["arm"] for e in res["evals"]}
     assert arms == {f"unlearned:{m}" for m in ("bounded", "ga", "grad_diff", "npo", "simnpo")}
-    assert res["claim4"]["summary"]["claim4"] in ("holds", "does not hold", "within noise")
+    assert res["claim4"]["summary"]["claim4"] in ("holds", "does not hold", "within noise", "one seed")
     assert {"CPT, synthetic arm", "unlearned:bounded"} <= {c["what"] for c in res["costs"]}
     assert set(res["ablation"]) == {"bounded γ-param=1.0", "bounded, no replay", "bounded, no bias mitigation"}
     assert all(len(d["forget_nll"]) > 0 for d in res["dynamics"].values())
