@@ -66,12 +66,14 @@ _PHASE_CONSTRAINTS = ["uppercase", "lowercase", "max_words", "num_sentences", "b
 #: The headline world (`make repro`, notebooks 01–05; the phase map's world too): chosen by the reference arm's
 #: competence and the paper's proportions, never by the gap between arms (pilots in the issue notes). A 1.1M-parameter
 #: model (about 11k tokens/s on two cores) pre-trained on biographies plus 10,000 chat-formatted instructions (train
-#: phrasings); the eight format constraints it learns, levels 1–3, 600 evaluation prompts; SynthQA about people SFT
+#: phrasings); the eight format constraints it learns, levels 1–3, 600 evaluation prompts on each instruction suite
+#: (in_distribution and ood, `data.ood`); SynthQA about people SFT
 #: never asks about, 25 % of 512k CPT tokens; a small SFT next to the Q-A data (50 steps × 8 examples: SynthQA/SFT
 #: loss tokens ≈ 12, SFT/CPT ≈ 0.05). Three seeds for the headline arms, the 90 % dose as the dose-response's arm.
 DEFAULT = derive(BASE, "default", {
     "data": dict(n_people=800, pretrain_instructions=10000, synthqa_topic="disjoint", diverse_qa=True,
-                 constraint_types=_PHASE_CONSTRAINTS, eval_levels=[1, 2, 3], eval_prompts_per_level=200),
+                 constraint_types=_PHASE_CONSTRAINTS, eval_levels=[1, 2, 3], eval_prompts_per_level=200,
+                 ood_prompts_per_level=200),
     "model": dict(hidden_size=128, num_layers=4, num_heads=4, intermediate_size=384),
     "pretrain": dict(max_steps=2500, batch_size=16, block_size=128, lr=3e-3, save_steps=500, log_steps=50),
     "cpt": dict(synth_ratio=0.25, dilution_steps=100, train=dict(max_steps=250, batch_size=16, lr=5e-4,
@@ -93,7 +95,7 @@ PROFILES: dict[str, Profile] = {"default": DEFAULT, "base": BASE}
 
 # Tests: seconds to a couple of minutes, on the base world (`phase_smoke` is the headline world's knobs at this size).
 PROFILES["smoke"] = derive(BASE, "smoke", {
-    "data": dict(n_people=100, bios_per_person=4, sft_prompts=200, eval_prompts_per_level=6),
+    "data": dict(n_people=100, bios_per_person=4, sft_prompts=200, eval_prompts_per_level=6, ood_prompts_per_level=4),
     "model": dict(hidden_size=64, num_layers=2, num_heads=2, intermediate_size=128, vocab_size=512),
     "pretrain": dict(max_steps=30, batch_size=8, block_size=64, lr=3e-3, warmup_steps=3, save_steps=10, log_steps=5),
     "cpt": dict(dilution_steps=10, train=dict(max_steps=20, batch_size=8, block_size=64, lr=1e-3, warmup_steps=2,

@@ -78,6 +78,10 @@ class DataConfig:
     constraint_types: tuple[str, ...] | None = field(default=None, metadata={"key_default": None})
     #: Constraint levels of the instruction-following suite (`eval_prompts_per_level` each).
     eval_levels: tuple[int, ...] = field(default=(1, 2, 3, 4, 5), metadata={"key_default": (1, 2, 3, 4, 5)})
+    #: The `ood` instruction suite (`ifeval_ood`: held-out people, IFEval's wording of the constraints, task templates
+    #: written apart from the project's; `data.ood`): prompts per level (0: no such suite) and its levels.
+    ood_prompts_per_level: int = field(default=0, metadata={"key_default": 0})
+    ood_levels: tuple[int, ...] = field(default=(1, 2, 3), metadata={"key_default": (1, 2, 3)})
 
     def __post_init__(self):
         _int("seed", self.seed, 0, MAX_SEED)
@@ -92,6 +96,13 @@ class DataConfig:
                                                    and len(self.constraint_types) >= max(self.eval_levels)),
                  f"constraint_types must be None (all) or a list of at least max(eval_levels) constraint names, got "
                  f"{self.constraint_types!r}")
+        _int("ood_prompts_per_level", self.ood_prompts_per_level, 0, 10_000_000)
+        _require(len(self.ood_levels) > 0 and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 4
+                                                  for x in self.ood_levels),
+                 f"ood_levels must be a non-empty list of constraint counts 1..4 (no more than 4 of the ood suite's "
+                 f"constraint types hold together), got {self.ood_levels!r}")
+        _require(not self.ood_prompts_per_level or self.sft_source == "world",
+                 "the ood suite is the world track's (sft_source: world); set ood_prompts_per_level: 0")
         _int("n_people", self.n_people, 10, MAX_PEOPLE, " (a world needs people to hold out)")
         _real("heldout_fraction", self.heldout_fraction, 0.0, 1.0, low_open=True, high_open=True)
         for name in ("bios_per_person", "heldout_bios_per_person"):

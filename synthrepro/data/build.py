@@ -9,7 +9,10 @@ Splits (people are split into *train* people and *held-out* people):
   `sft_source="alpacaeval"` (the pretrained track), AlpacaEval's instructions with their reference outputs.
 - `sft_heldout` (AlpacaEval or hub SFT data only): instructions with reference outputs kept out of SFT
   (response-NLL analysis).
-- `ifeval`: the instruction-following suite: held-out people, held-out phrasings, levels 1–5.
+- `ifeval`: the instruction-following suite ("in_distribution"): held-out people, held-out phrasings, levels 1–5.
+- `ifeval_ood` (with `ood_prompts_per_level` > 0): the `ood` suite: held-out people, IFEval's wording of the
+  constraints, task templates written apart from the project's (`data.ood`); each row records its template and
+  phrasings.
 - `benchmark`: 4-option multiple choice about held-out people, in two forms (Q-A shaped and neutral).
 - `pretrain_instructions` (with `pretrain_instructions` > 0): instructions like the SFT split's (train phrasings),
   chat-formatted into the pre-training corpus.
@@ -35,6 +38,7 @@ from ..models.tokenizer import load_tokenizer
 from ..records.files import (check_files, file_records, file_sha256, load_jsonl, locked, rows_sha256, stale,
                              write_atomic_dir)
 from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
+from .ood import ood_rows
 from .qa import DiverseQAGenerator, ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .shipped import load_alpaca
 from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
@@ -204,6 +208,10 @@ def build_world(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> t
     if cfg.pretrain_instructions:
         splits["pretrain_instructions"] = instruction_rows(sft_people, cfg.pretrain_instructions, list(cfg.sft_levels),
                                                            "train", cfg.seed + 15, cfg.question_share, allowed)
+    if cfg.ood_prompts_per_level:
+        ood_levels = list(cfg.ood_levels)
+        splits["ifeval_ood"] = ood_rows(held, cfg.ood_prompts_per_level * len(ood_levels), ood_levels, cfg.seed + 17,
+                                        cfg.question_share, allowed)
     if cfg.diverse_qa:
         splits["synthqa_diverse"] = DiverseQAGenerator(cfg.seed + 16).generate(qa_people)
     summary = {"people": len(people), "train_people": len(train), "heldout_people": len(held),

@@ -330,12 +330,14 @@ class Instruction:
     constraints: list[str]
     kwargs: list[dict] = field(default_factory=list)
     response: str = ""
+    #: Where the wording came from, when recorded: {"task_template": id, "phrasings": [id per constraint]}.
+    sources: dict = field(default_factory=dict)
 
     def to_row(self) -> dict:
         return {"prompt": self.prompt, "request": self.request, "person": self.person,
                 "attributes": self.attributes, "facts_json": json.dumps(self.facts),
                 "constraints": self.constraints, "kwargs_json": json.dumps(self.kwargs),
-                "level": len(self.constraints), "response": self.response}
+                "level": len(self.constraints), "response": self.response, **self.sources}
 
 
 def check_all(response: str, constraints: list[str], kwargs: list[dict]) -> list[bool]:
@@ -356,19 +358,45 @@ def _n_attributes(rng: random.Random, constraints: list[str], question_share: fl
     return 1 if rng.random() < question_share else rng.randint(2, 3)
 
 
+def world_task(rng: random.Random, split: str, constraints: list[str], multi: bool) -> tuple[str, str]:
+    """The world's own task template for a prompt (a `make_instruction` chooser): (id, template), drawn from the
+    `split` share of `SINGLE_TASKS` or `MULTI_TASKS`."""
+    items = phrasings(MULTI_TASKS if multi else SINGLE_TASKS, split)
+    template = rng.choice(items)
+    return f"{'multi' if multi else 'single'}/{(MULTI_TASKS if multi else SINGLE_TASKS).index(template)}", template
+
+
+def world_phrasing(rng: random.Random, split: str, constraint: str, kwargs: dict) -> tuple[str, str]:
+    """The world's own phrasing of a constraint (a `make_instruction` chooser): (id, text), drawn from the `split` share
+    of its `ConstraintType.phrasings` and filled with `kwargs` (JSON keys joined with "and")."""
+    fmt = dict(kwargs)
+    if "keys" in fmt:
+        fmt["keys"] = " and ".join(f'"{x}"' for x in fmt["keys"])
+    items = CONSTRAINTS[constraint].phrasings
+    template = rng.choice(phrasings(items, split))
+    return f"{constraint}/{items.index(template)}", template.format(**fmt)
+
+
 def make_instruction(person: Person, constraints: list[str], rng: random.Random, split: str,
-                     question_share: float = 0.6) -> Instruction:
-    """A prompt about `person` with the given constraints, its checker kwargs and a satisfying reference response."""
+                     question_share: float = 0.6, task=world_task, phrase=world_phrasing,
+                     record_sources: bool = False) -> Instruction:
+    """A prompt about `person` with the given constraints, its checker kwargs and a satisfying reference response.
+
+    `task(rng, split, constraints, multi) -> (id, template)` picks the task template ({name} and {attr}, or {attrs}
+    when `multi`), `phrase(rng, split, constraint, kwargs) -> (id, text)` each constraint's wording; the defaults are
+    the world's own lists (`world_task`, `world_phrasing`), another suite passes its own (`data.ood`). With
+    `record_sources`, the instruction keeps the template's and phrasings' ids (`Instruction.sources`)."""
     validate_constraint_names(constraints)
     if not compatible(constraints):
         raise ValueError(f"constraints {constraints} cannot hold together; see instructions.compatible")
     attrs = rng.sample(list(ATTRIBUTES), _n_attributes(rng, constraints, question_share))
     facts = {a: getattr(person, a) for a in attrs}
     labels = [ATTRIBUTE_LABELS[a] for a in attrs]
+    task_id, template = task(rng, split, constraints, len(attrs) > 1)
     if len(attrs) == 1:
-        request = rng.choice(phrasings(SINGLE_TASKS, split)).format(attr=labels[0], name=person.name)
+        request = template.format(attr=labels[0], name=person.name)
     else:
-        request = rng.choice(phrasings(MULTI_TASKS, split)).format(attrs=" and ".join(labels), name=person.name)
+        request = template.format(attrs=" and ".join(labels), name=person.name)
 
     kw = {
         "max_words": {},  # filled after rendering
@@ -384,15 +412,11 @@ def make_instruction(person: Person, constraints: list[str], rng: random.Random,
     response = render_response(person, attrs, constraints, kwargs)
     if "max_words" in constraints:
         kwargs[constraints.index("max_words")]["n"] = count_words(response) + rng.randint(0, 5)
-    texts = []
-    for c, k in zip(constraints, kwargs):
-        fmt = dict(k)
-        if "keys" in fmt:
-            fmt["keys"] = " and ".join(f'"{x}"' for x in fmt["keys"])
-        texts.append(rng.choice(phrasings(CONSTRAINTS[c].phrasings, split)).format(**fmt))
-    prompt = " ".join([request, *texts])
+    chosen = [phrase(rng, split, c, k) for c, k in zip(constraints, kwargs)]
+    prompt = " ".join([request, *(text for _, text in chosen)])
+    sources = {"task_template": task_id, "phrasings": [i for i, _ in chosen]} if record_sources else {}
     return Instruction(prompt=prompt, request=request, person=person.name, attributes=attrs, facts=facts,
-                       constraints=list(constraints), kwargs=kwargs, response=response)
+                       constraints=list(constraints), kwargs=kwargs, response=response, sources=sources)
 
 
 def render_response(person: Person, attrs: list[str], constraints: list[str], kwargs: list[dict]) -> str:

@@ -30,6 +30,13 @@ class Structure:
     cell: float = 0.5
     base: float = 0.0
     level: float = 0.0
+    #: Logit SDs of how a task template and a constraint phrasing favour one arm (the same for every prompt written
+    #: from them and every seed), with how many templates and phrasings there are and phrasings per prompt.
+    template: float = 0.0
+    phrasing: float = 0.0
+    n_templates: int = 24
+    n_phrasings: int = 34
+    phrasings_per_prompt: int = 2
 
 
 #: Variance structures like the project's, estimated from the phase map's committed outcomes (docs/statistics.md):
@@ -40,6 +47,8 @@ STRUCTURES = {
     "after SFT": Structure(prompt=1.5, arm_prompt=0.4, seed=0.08, cell=0.6),
     "before SFT": Structure(prompt=1.5, arm_prompt=1.5, seed=0.08, cell=0.4),
     "seed-heavy": Structure(prompt=1.5, arm_prompt=0.2, seed=0.25, cell=0.5),
+    #: The ood suite: prompts written from 24 task templates and 34 phrasings, each favouring an arm a little.
+    "phrasings": Structure(prompt=1.5, arm_prompt=0.4, seed=0.08, cell=0.6, template=0.3, phrasing=0.4),
 }
 
 
@@ -48,14 +57,24 @@ def _sigmoid(x):
 
 
 def simulate(rng: np.random.Generator, structure: Structure, n_seeds: int, n_prompts: int, effect: float = 0.0,
-             n_bases: int = 1) -> tuple[dict, dict]:
+             n_bases: int = 1, with_groups: bool = False):
     """One simulated experiment: ({unit: outcomes of arm a}, {unit: outcomes of arm b}); units are seeds, or
     (base model, seed) with `n_bases` > 1 (`n_seeds` per base). The arms are exchangeable (each draws its own
-    arm × prompt, base and seed effects), so with `effect` 0 the true mean difference is exactly 0; `effect` is added
-    to arm b's success probability (clipped to [0, 1])."""
+    arm × prompt, arm × template, arm × phrasing, base and seed effects), so with `effect` 0 the true mean difference
+    is exactly 0; `effect` is added to arm b's success probability (clipped to [0, 1]). With `with_groups`, also each
+    prompt's groups ("task_template:…", "phrasing:…"), as `paired_effect` takes them."""
     s = structure
     theta = rng.normal(s.level, s.prompt, n_prompts)
     arm_prompt = {arm: rng.normal(0, s.arm_prompt, n_prompts) for arm in "ab"}
+    groups = None
+    if s.template or s.phrasing or with_groups:
+        template_of = rng.integers(0, s.n_templates, n_prompts)
+        phrasings_of = np.array([rng.choice(s.n_phrasings, s.phrasings_per_prompt, replace=False)
+                                 for _ in range(n_prompts)])
+        for arm in "ab":
+            t_eff, p_eff = rng.normal(0, s.template, s.n_templates), rng.normal(0, s.phrasing, s.n_phrasings)
+            arm_prompt[arm] = arm_prompt[arm] + t_eff[template_of] + p_eff[phrasings_of].sum(axis=1)
+        groups = [[f"task_template:{t}", *(f"phrasing:{j}" for j in js)] for t, js in zip(template_of, phrasings_of)]
     out = {"a": {}, "b": {}}
     for base in range(n_bases):
         arm_base = {arm: rng.normal(0, s.base) if s.base else 0.0 for arm in "ab"}
@@ -66,7 +85,7 @@ def simulate(rng: np.random.Generator, structure: Structure, n_seeds: int, n_pro
                          + rng.normal(0, s.cell, n_prompts))
                 p = _sigmoid(logit) + (effect if arm == "b" else 0.0)
                 out[arm][key] = (rng.random(n_prompts) < np.clip(p, 0, 1)).astype(np.int8)
-    return out["a"], out["b"]
+    return (out["a"], out["b"], groups) if with_groups else (out["a"], out["b"])
 
 
 def legacy_two_se(a: dict, b: dict) -> str:
@@ -78,14 +97,16 @@ def legacy_two_se(a: dict, b: dict) -> str:
 
 def rejection_rate(rule, structure: Structure, n_seeds: int, n_prompts: int, effect: float = 0.0,
                    n_sims: int = 1000, seed: int = 0, n_bases: int = 1) -> dict:
-    """Share of `n_sims` simulated experiments in which `rule` ("interval": `paired_effect` + `verdict`, or a function
-    of (a, b) returning a verdict) calls a difference of either sign; with it the mean MDE of `paired_effect`."""
+    """Share of `n_sims` simulated experiments in which `rule` ("interval": `paired_effect` + `verdict`; "grouped":
+    the same with the prompts' template and phrasing groups; or a function of (a, b) returning a verdict) calls a
+    difference of either sign; with it the mean MDE of `paired_effect`."""
     rng = np.random.default_rng(seed)
     called, mdes = 0, []
     for _ in range(n_sims):
-        a, b = simulate(rng, structure, n_seeds, n_prompts, effect, n_bases)
-        if rule == "interval":
-            e = paired_effect(a, b)
+        a, b, groups = simulate(rng, structure, n_seeds, n_prompts, effect, n_bases, with_groups=True) \
+            if rule == "grouped" else (*simulate(rng, structure, n_seeds, n_prompts, effect, n_bases), None)
+        if rule in ("interval", "grouped"):
+            e = paired_effect(a, b, groups=groups)
             mdes.append(e["mde"])
             v = verdict(e, -1)
         else:

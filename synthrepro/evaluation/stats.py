@@ -148,7 +148,40 @@ def crossed_variance(d: np.ndarray, n_seeds_per_base: int = 1) -> dict:
                            "interaction": ms_up / k}, "estimable": True}
 
 
-def paired_effect(a: Mapping, b: Mapping, alpha: float = ALPHA) -> dict:
+def grouped_variance(values, groups: Sequence[Sequence[str]]) -> dict:
+    """Variance of the mean of `values` (one per prompt) when prompts that share a group are correlated: the
+    cluster-robust (sandwich) estimate with overlapping memberships, Σ_{p,q share a group} e_p·e_q / P² (e: deviations
+    from the mean; a prompt always shares with itself), times G/(G − 1), G the number of groups of the sparsest kind.
+
+    `groups[p]` lists prompt p's groups as "kind:label" — e.g. "task_template:task03" and one "phrasing:…" per
+    constraint: a prompt can belong to several groups of one kind (multi-membership; Cameron, Gelbach and Miller 2011
+    for several clusterings; the same sum over pairs for overlapping ones). Returns {"var", "n_groups" (G), "kinds":
+    {kind: number of groups}}."""
+    e = np.asarray(values, float)
+    e = e - e.mean()
+    P = e.size
+    if len(groups) != P:
+        raise ValueError(f"groups must list one entry per prompt: {len(groups)} for {P} prompts")
+    kinds: dict[str, dict[str, list[int]]] = {}
+    for p, labels in enumerate(groups):
+        for label in labels:
+            kind, sep, _ = str(label).partition(":")
+            if not sep:
+                raise ValueError(f"prompt {p}: group {label!r} must read 'kind:label'")
+            kinds.setdefault(kind, {}).setdefault(label, []).append(p)
+    if not kinds:
+        raise ValueError("groups name no group")
+    shared = np.eye(P, dtype=bool)
+    for members_of in kinds.values():
+        for members in members_of.values():
+            idx = np.asarray(members)
+            shared[np.ix_(idx, idx)] = True
+    G = min(len(v) for v in kinds.values())
+    var = float(e @ shared @ e) / P ** 2 * (G / (G - 1) if G > 1 else math.nan)
+    return {"var": var, "n_groups": G, "kinds": {k: len(v) for k, v in kinds.items()}}
+
+
+def paired_effect(a: Mapping, b: Mapping, alpha: float = ALPHA, groups: Sequence[Sequence[str]] | None = None) -> dict:
     """The mean paired difference b − a of per-prompt outcomes, with an SE that counts prompts, seeds and base models.
 
     `a` and `b` map each unit — a seed, or a (base model, seed) pair — to one value per prompt (the same prompts in
@@ -157,7 +190,13 @@ def paired_effect(a: Mapping, b: Mapping, alpha: float = ALPHA) -> dict:
     variance comes from `crossed_variance` (prompts crossed with seeds, seeds nested in base models where there are
     two or more, each with the same number of seeds), the interval from Student's t with Satterthwaite's degrees of
     freedom. `mde` (= t·SE) is the smallest |difference| the design calls. `seed_se` (SD of the seed means / √seeds)
-    and `paired_se` (the per-seed paired SEs pooled) are kept as diagnostics: each misses a source of variation."""
+    and `paired_se` (the per-seed paired SEs pooled) are kept as diagnostics: each misses a source of variation.
+
+    `groups` (one list of "kind:label" per prompt, e.g. the task template and the constraint phrasings a prompt was
+    written from): the prompts are themselves drawn from a sample of templates and phrasings, so the prompt term is
+    the cluster-robust variance of the per-prompt mean differences (`grouped_variance`; at least the independent
+    one), with G − 1 degrees of freedom, added to the seed term (MS_unit − MS_unit×prompt)/(k·U·P); Satterthwaite
+    combines the two."""
     keys = [k for k in a if k in b]
     if not keys:
         raise ValueError("paired_effect needs at least one seed measured on both sides")
@@ -193,16 +232,41 @@ def paired_effect(a: Mapping, b: Mapping, alpha: float = ALPHA) -> dict:
     cv = crossed_variance(mat, k_seeds)
     n = len(keys)
     diff = float(np.mean(per_seed))
+    method = "crossed random effects (prompt × seed, seeds in base models), Satterthwaite t"
+    grouping = None
+    if groups is not None:
+        cv, grouping = _with_groups(cv, mat, k_seeds, groups)
+        design += f" in {grouping['kinds']} groups"
+        method += "; prompts cluster-robust by " + " and ".join(grouping["kinds"])
     se = math.sqrt(cv["var"])
     inter = _interval(diff, se, cv["df"] if cv["estimable"] else 0.0, alpha)
-    return {"diff": diff, **inter, "method": "crossed random effects (prompt × seed, seeds in base models), "
-            "Satterthwaite t", "design": design, "components": cv["components"],
+    return {"diff": diff, **inter, "method": method, "design": design, "components": cv["components"],
+            "grouping": grouping,
             "prompt_only_se": math.sqrt(cv["ms_prompt"] / (k_seeds * len(rows) * n_prompts)) if n_prompts else 0.0,
             "seed_se": float(np.std(per_seed, ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
             "paired_se": math.sqrt(float(np.mean(np.square(paired_se))) / n),
             "a_mean": float(np.mean(a_means)), "b_mean": float(np.mean(b_means)), "per_seed": per_seed,
             "seeds": keys, "a_seed_means": a_means, "b_seed_means": b_means, "n_seeds": n,
             "n_bases": len(rows), "n_prompts": int(n_prompts), "units": len(rows) if len(rows) >= 2 else n}
+
+
+def _with_groups(cv: dict, mat: np.ndarray, k_seeds: int, groups) -> tuple[dict, dict]:
+    """`crossed_variance`'s record with the prompt term replaced by the grouped one (see `paired_effect`)."""
+    U, P = mat.shape
+    g = grouped_variance(mat.mean(axis=0), groups)
+    v_iid = cv["ms_prompt"] / (k_seeds * U * P)
+    v_prompt, df_prompt = max(g["var"], v_iid), float(g["n_groups"] - 1)
+    terms = [(v_prompt, df_prompt)]
+    if cv["estimable"] and cv["ms_unit"] > cv["ms_interaction"]:
+        ms_u, ms_up = cv["ms_unit"], cv["ms_interaction"]
+        v_unit = (ms_u - ms_up) / (k_seeds * U * P)
+        df_unit = (ms_u - ms_up) ** 2 / (ms_u ** 2 / (U - 1) + ms_up ** 2 / ((U - 1) * (P - 1)))
+        terms.append((v_unit, df_unit))
+    var = sum(v for v, _ in terms)
+    denom = sum(v * v / df for v, df in terms if df > 0)
+    df = var * var / denom if denom > 0 else float(df_prompt)
+    grouping = {**g, "prompt_var_independent": v_iid, "prompt_var_grouped": g["var"], "df_prompt": df_prompt}
+    return {**cv, "var": var, "df": df}, grouping
 
 
 def holm(p_values: Sequence[float], alpha: float = ALPHA) -> list[dict]:

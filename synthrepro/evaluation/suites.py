@@ -55,9 +55,20 @@ class Suite:
         return {"leak_any": [int(qa_shaped(r)) for r in responses]}
 
 
+    def groups(self) -> list[list[str]] | None:
+        """Per prompt, the samples it was written from ("task_template:…", one "phrasing:…" per constraint) where the
+        rows record them (the `ood` suite), for `stats.paired_effect(groups=…)`; None otherwise."""
+        if not self.rows or "task_template" not in self.rows[0]:
+            return None
+        return [[f"task_template:{r['task_template']}", *(f"phrasing:{p}" for p in r["phrasings"])]
+                for r in self.rows]
+
+
 @dataclass
 class WorldSuite(Suite):
-    """The generated suite (held-out people and phrasings, 1–5 verifiable constraints per prompt)."""
+    """A generated suite about the world's held-out people (1–5 verifiable constraints per prompt): the
+    in-distribution one (the project's held-out phrasings) or the `ood` one (IFEval's wording, fresh task
+    templates; `data.ood`)."""
 
     name: str = "world"
 
@@ -148,6 +159,20 @@ def make_suite(ecfg: EvalConfig, ds=None, n: int | None = None):
     if ecfg.suite == "world":
         return WorldSuite(list(ds["ifeval"])[:n])
     return IFEvalSuite(load_ifeval_prompts(n or ecfg.ifeval_prompts, ecfg.ifeval_seed))
+
+
+#: The world track's instruction suites: name → the world split that holds its prompts. The first is the suite
+#: `make_suite` returns (notebooks' `following` records); the others are evaluated beside it where the world has them.
+WORLD_SUITES = {"in_distribution": "ifeval", "ood": "ifeval_ood"}
+
+
+def make_suites(ecfg: EvalConfig, ds=None, n: int | None = None) -> dict[str, Suite]:
+    """Every instruction suite the profile evaluates, by name: IFEval alone ({"ifeval": …}), or the world's suites
+    that its world holds (`WORLD_SUITES`: "in_distribution" always, "ood" with `data.ood_prompts_per_level`), each
+    its first `n` prompts when given."""
+    if ecfg.suite != "world":
+        return {"ifeval": make_suite(ecfg, ds, n)}
+    return {name: WorldSuite(list(ds[split])[:n], name=name) for name, split in WORLD_SUITES.items() if split in ds}
 
 
 def probe(ecfg: EvalConfig, ds=None):

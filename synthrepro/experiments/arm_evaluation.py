@@ -15,7 +15,8 @@ from ..config import EvalConfig, config_hash, kernel_key, resolve_path
 from ..evaluation import scoring as sc
 from ..evaluation.analysis import overlap_score, tsne_2d
 from ..evaluation.following import instruction_metrics, per_prompt_outcomes
-from ..evaluation.suites import SCORING_VERSION, leaked_replies, make_suite, pick_leaked, probe, reference_pairs
+from ..evaluation.suites import (SCORING_VERSION, leaked_replies, make_suite, make_suites, pick_leaked, probe,
+                                 reference_pairs)
 from ..models.loading import load_model
 from ..models.tokenizer import load_tokenizer
 from ..records.files import rows_sha256
@@ -100,13 +101,28 @@ def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True, cache_dir:
     Before SFT, instruction following is measured on the probe (`ecfg.probe_prompts`; the whole suite by default),
     after SFT on the whole suite. The curve is on the probe at every step, its last (the SFT model) included, so
     that its points differ only in the model; where the probe is a subset of its own, the SFT model is also
-    evaluated on it (a short generation, cached like the rest)."""
+    evaluated on it (a short generation, cached like the rest). The likelihood metrics go with the first suite
+    (`suites.make_suites`); every other suite of the world (the `ood` suite) is measured the same way, instruction
+    following only, under its name (`out["ood"]`: cpt, sft, curve)."""
     t0 = time.perf_counter()
-    suite, small = make_suite(ecfg, ds), probe(ecfg, ds)
-    out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"]}
+    suites, probes = make_suites(ecfg, ds), make_suites(ecfg, ds, ecfg.probe_prompts)
+    first, *others = suites
+    out: dict = {"arm": row["arm"], "seed": row["seed"], "synth_ratio": row["synth_ratio"],
+                 **_on_suite(row, ds, ecfg, suites[first], probes[first], curve, cache_dir, True)}
+    for name in others:
+        out[name] = _on_suite(row, ds, ecfg, suites[name], probes[name], curve, cache_dir, False)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def _on_suite(row: dict, ds, ecfg: EvalConfig, suite, small, curve: bool, cache_dir, metrics: bool) -> dict:
+    """`evaluate_arm`'s records on one suite: {"cpt", "sft", "curve"}; the likelihood metrics and response NLLs with
+    `metrics` (the first suite only)."""
     both = ecfg.all_metrics_both_stages
-    out["cpt"] = evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, response_nll=both, cache_dir=cache_dir)
-    out["sft"] = evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=both, cache_dir=cache_dir)
+    out = {"cpt": evaluate_model(resolve_path(row["cpt"]), ds, ecfg, small, likelihoods=metrics,
+                                 response_nll=metrics and both, cache_dir=cache_dir),
+           "sft": evaluate_model(resolve_path(row["sft"]), ds, ecfg, suite, likelihoods=metrics and both,
+                                 response_nll=metrics, cache_dir=cache_dir)}
     sft_on_probe = out["sft"] if small.rows == suite.rows else evaluate_model(
         resolve_path(row["sft"]), ds, ecfg, small, likelihoods=False, response_nll=False, cache_dir=cache_dir)
     out["curve"] = {"0": _curve_point(out["cpt"]["following"]),
@@ -118,7 +134,6 @@ def evaluate_arm(row: dict, ds, ecfg: EvalConfig, curve: bool = True, cache_dir:
                                       cache_dir=cache_dir)
                 out["curve"][step] = _curve_point(snap["following"])
     out["curve"] = dict(sorted(out["curve"].items(), key=lambda kv: int(kv[0])))
-    out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
 

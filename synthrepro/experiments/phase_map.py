@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import CLAIM4_CELL_RULE, EvalConfig, repo_root, resolve_path, shown
 from ..data.build import load_world
 from ..evaluation.stats import paired_effect, verdict
-from ..evaluation.suites import leaked_replies, make_suite
+from ..evaluation.suites import leaked_replies, make_suites
 from ..models.generation import generate
 from ..models.loading import generation_model, load_model
 from ..models.tokenizer import load_tokenizer
@@ -36,8 +36,8 @@ from .unlearning_runs import unlearning_jobs
 
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
            "claim4_comparisons", "claim4_jobs", "comparisons", "diverse_comparisons", "evaluate_checkpoint",
-           "PACKED", "pack_bits", "pack_outcomes", "phase_jobs", "recompute", "run_claim4", "sft_tokens", "token_ratios",
-           "train_and_evaluate", "unpack_outcomes"]
+           "evaluate_suites", "PACKED", "pack_bits", "pack_outcomes", "phase_jobs", "primary_table", "recompute",
+           "run_claim4", "sft_tokens", "suite_groups", "suite_tables", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
 
 
 def arm_label(arm: str, ratio: float) -> str:
@@ -129,6 +129,22 @@ def evaluate_checkpoint(path: Path, suite, ecfg: EvalConfig, cache_dir: Path) ->
                        lambda: _outcomes(path, suite, ecfg))
 
 
+def evaluate_suites(path: Path, suites: dict, ecfg: EvalConfig, cache_dir: Path) -> dict:
+    """`evaluate_checkpoint` on every suite of `suites` (`suites.make_suites`), as one step's outcomes: the first
+    suite's keys as they are, every other suite's prefixed with its name ("ood_hard", "ood_leak", …)."""
+    first, *others = suites
+    out = dict(evaluate_checkpoint(path, suites[first], ecfg, cache_dir))
+    for name in others:
+        out.update({f"{name}_{k}": v for k, v in evaluate_checkpoint(path, suites[name], ecfg, cache_dir).items()})
+    return out
+
+
+def suite_groups(suites: dict) -> dict[str, list]:
+    """{suite name: per-prompt groups} for the suites written from sampled templates and phrasings (`Suite.groups`),
+    recorded with a map so that every comparison on them can be recomputed from its JSON."""
+    return {name: g for name, s in suites.items() if (g := s.groups()) is not None}
+
+
 def _outcomes(path: Path, suite, ecfg: EvalConfig) -> dict:
     """`evaluate_checkpoint`'s record, computed: greedy replies (shortest prompts batched together), then scored."""
     model, tok = load_model(path), load_tokenizer(path)
@@ -163,7 +179,7 @@ def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
         raise ValueError("phase.diverse needs the world's diverse-format SynthQA: set data.diverse_qa: true in the "
                          "profile (or phase.diverse: false)")
     check_phase(profile)
-    suite, run_dir = make_suite(profile.eval, ds), profile.run_dir()
+    suites, run_dir = make_suites(profile.eval, ds), profile.run_dir()
     rows = []
     for arm, seed, ratio in progress(phase_jobs(profile), desc="phase map: arms", unit="arm"):
         t0 = time.time()
@@ -177,7 +193,7 @@ def train_and_evaluate(profile, data_dir: Path, base: Path) -> list[dict]:
                      "train_seconds": round(info.get("train_seconds", 0) + stage_info(f.parent).get(
                          "train_seconds", 0), 1),
                      "synthqa_tokens": round(info["tokens"] * info.get("synth_token_share", 0.0)),
-                     "outcomes": {str(s): evaluate_checkpoint(points[s], suite, profile.eval, run_dir / "evaluations")
+                     "outcomes": {str(s): evaluate_suites(points[s], suites, profile.eval, run_dir / "evaluations")
                                   for s in profile.phase.steps}})
     return rows
 
@@ -201,20 +217,24 @@ def _by_seed(rows: list[dict], label: str, step: str, key: str) -> dict[int, lis
 
 
 def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: float, key: str = "hard",
-               reference: str = "reference") -> list[dict]:
+               reference: str = "reference", suite: str | None = None, groups: list | None = None) -> list[dict]:
     """One record per (arm other than the reference, step): the paired effect on `key` (Delta = arm − reference,
     same seed, same prompts), its SE, degrees of freedom, 95 % interval, MDE and interval verdict for claim 3 (expected
     sign: negative), the arm's and the reference's leakage, and the SynthQA/SFT token ratio at that step (SFT tokens
-    with loss)."""
+    with loss). `suite`: another suite's outcomes than the first (`evaluate_suites`' prefix, e.g. "ood"), its prompts
+    grouped by `groups` (`suite_groups`) in the SE."""
+    pre = f"{suite}_" if suite else ""
     out = []
     labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] != reference))
     for label in labels:
         synthqa = [r["synthqa_tokens"] for r in rows if r["label"] == label]
         for s in steps:
             step = str(s)
-            eff = paired_effect(_by_seed(rows, reference, step, key), _by_seed(rows, label, step, key))
-            leak = paired_effect(_by_seed(rows, reference, step, "leak"), _by_seed(rows, label, step, "leak"))
-            leak_any = _layout_leak(rows, reference, label, step)
+            eff = paired_effect(_by_seed(rows, reference, step, pre + key), _by_seed(rows, label, step, pre + key),
+                                groups=groups)
+            leak = paired_effect(_by_seed(rows, reference, step, pre + "leak"),
+                                 _by_seed(rows, label, step, pre + "leak"), groups=groups)
+            leak_any = _layout_leak(rows, reference, label, step, pre, groups)
             sft_tokens = loss_tokens_per_step * s
             out.append({"arm": label, "ratio": next(r["ratio"] for r in rows if r["label"] == label), "step": s,
                         "delta": eff["diff"], "se": eff["se"], "mde": eff["mde"], "seed_se": eff["seed_se"],
@@ -229,15 +249,25 @@ def cell_table(rows: list[dict], steps: tuple[int, ...], loss_tokens_per_step: f
     return out
 
 
-def _layout_leak(rows: list[dict], a: str, b: str, step: str) -> dict:
+def _layout_leak(rows: list[dict], a: str, b: str, step: str, pre: str = "", groups: list | None = None) -> dict:
     """The layout-agnostic leak (`leak_any`) of arms `a` and `b` at `step`, paired, where the rows record it: the
     rates, the difference b − a and its 95 % interval ({} for records made before it existed)."""
     try:
-        e = paired_effect(_by_seed(rows, a, step, "leak_any"), _by_seed(rows, b, step, "leak_any"))
+        e = paired_effect(_by_seed(rows, a, step, pre + "leak_any"), _by_seed(rows, b, step, pre + "leak_any"),
+                          groups=groups)
     except (KeyError, ValueError):
         return {}
     return {"leak_any_a": e["a_mean"], "leak_any_b": e["b_mean"], "leak_any_delta": e["diff"],
             "ci95_leak_any": e["ci95"]}
+
+
+def suite_tables(rows: list[dict], steps, loss_tokens_per_step: float, groups: dict[str, list]) -> dict[str, list]:
+    """`cell_table` on every suite the rows hold: {"table": the first suite's, "table_ood": the ood suite's (its prompts
+    grouped by `groups["ood"]`) where measured} — the keys a phase map records."""
+    out = {"table": cell_table(rows, steps, loss_tokens_per_step)}
+    if "ood_hard" in next(iter(rows[0]["outcomes"].values())):
+        out["table_ood"] = cell_table(rows, steps, loss_tokens_per_step, suite="ood", groups=groups.get("ood"))
+    return out
 
 
 def choose_claim4_cell(table: list[dict], headline_ratio: float, last_step: int) -> dict:
@@ -268,7 +298,7 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
     (first `profile.dilution_seeds` seeds); each evaluated before SFT and at the cell's step. Rows shaped like
     `train_and_evaluate`'s."""
     ds, _ = load_world(data_dir)
-    suite, run_dir = make_suite(profile.eval, ds), profile.run_dir()
+    suites, run_dir = make_suites(profile.eval, ds), profile.run_dir()
     ratio, step = cell["ratio"], cell["step"]
     syn = {r["seed"]: r for r in rows if r["label"] == arm_label("synthetic", ratio)}
     ref = {r["seed"]: r for r in rows if r["label"] == "reference"}
@@ -290,40 +320,43 @@ def run_claim4(profile, data_dir: Path, rows: list[dict], cell: dict) -> list[di
         info = stage_info(start.parent)
         out.append({"arm": kind, "label": label, "seed": seed, "ratio": ratio, "cpt": shown(start), "sft": shown(f),
                     "cpt_tokens": info.get("tokens"), "synthqa_tokens": syn[seed]["synthqa_tokens"],
-                    "outcomes": {str(s): evaluate_checkpoint(points[s], suite, profile.eval, run_dir / "evaluations")
+                    "outcomes": {str(s): evaluate_suites(points[s], suites, profile.eval, run_dir / "evaluations")
                                  for s in steps}})
     return out
 
 
-def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, int]]) -> list[dict]:
+def comparisons(rows: list[dict], step: int, pairs: list[tuple[str, str, str, int]], suite: str | None = None,
+                groups: list | None = None) -> list[dict]:
     """Paired comparisons at one SFT step: each (name, arm a, arm b, expected sign of b − a on HSR) gives Delta HSR
     and Delta leakage (b − a, same seed, same prompts) with SEs, intervals, MDEs and the interval verdict; pairs whose
-    arms were not both measured are left out."""
+    arms were not both measured are left out. `suite` and `groups`: as in `cell_table`."""
+    pre = f"{suite}_" if suite else ""
     out = []
     labels = {r["label"] for r in rows}
     for name, a, b, sign in pairs:
         if a not in labels or b not in labels:
             continue
         s = str(step)
-        hsr = paired_effect(_by_seed(rows, a, s, "hard"), _by_seed(rows, b, s, "hard"))
-        leak = paired_effect(_by_seed(rows, a, s, "leak"), _by_seed(rows, b, s, "leak"))
+        hsr = paired_effect(_by_seed(rows, a, s, pre + "hard"), _by_seed(rows, b, s, pre + "hard"), groups=groups)
+        leak = paired_effect(_by_seed(rows, a, s, pre + "leak"), _by_seed(rows, b, s, pre + "leak"), groups=groups)
         out.append({"comparison": name, "a": a, "b": b, "step": step, "hsr_a": hsr["a_mean"], "hsr_b": hsr["b_mean"],
                     "delta_hsr": hsr["diff"], "se_hsr": hsr["se"], "mde_hsr": hsr["mde"],
                     "df_hsr": hsr["df"], "ci95_hsr": hsr["ci95"], "p_hsr": hsr["p"],
                     "verdict_hsr": verdict(hsr, sign),
                     "leak_a": leak["a_mean"], "leak_b": leak["b_mean"], "delta_leak": leak["diff"],
-                    "se_leak": leak["se"], "ci95_leak": leak["ci95"], **_layout_leak(rows, a, b, s),
+                    "se_leak": leak["se"], "ci95_leak": leak["ci95"], **_layout_leak(rows, a, b, s, pre, groups),
                     "verdict_leak_down": verdict(leak, -1),
                     "n_seeds": hsr["n_seeds"], "n_prompts": hsr["n_prompts"]})
     return out
 
 
-def diverse_comparisons(rows: list[dict], steps, ratio: float) -> list[dict]:
+def diverse_comparisons(rows: list[dict], steps, ratio: float, suite: str | None = None,
+                        groups: list | None = None) -> list[dict]:
     """The format control at every step: diverse − reference (claim 3 for SynthQA in many layouts) and uniform −
-    diverse (the uniform format's own share), each paired per prompt."""
+    diverse (the uniform format's own share), each paired per prompt (on `suite`, as in `cell_table`)."""
     syn, div = arm_label("synthetic", ratio), arm_label("diverse", ratio)
     return [c for s in steps for c in comparisons(rows, s, [("diverse − reference", "reference", div, -1),
-                                                             ("uniform − diverse", div, syn, -1)])]
+                                                             ("uniform − diverse", div, syn, -1)], suite, groups)]
 
 
 def recompute(rec: dict) -> dict:
@@ -340,22 +373,34 @@ def recompute(rec: dict) -> dict:
     is_c4 = ("unlearned:", "dilution@")
     main = [r for r in rows if not r["label"].startswith(is_c4)]
     c4_rows = [r for r in rows if r["label"].startswith(is_c4)]
-    table = with_before(cell_table(main, tuple(steps), rec["loss_tokens_per_sft_step"]), rec["table"], "arm", "verdict")
-    out = {**rec, "table": table, "claim4_cell_now": choose_claim4_cell(table, ratio, max(steps)),
-           "inference": "evaluation.stats.paired_effect (crossed prompt × seed, Satterthwaite t)"}
-    if rec.get("diverse"):
-        out["diverse"] = with_before(diverse_comparisons(main, steps, ratio), rec["diverse"], "comparison",
-                                     "verdict_hsr")
-    if rec.get("claim4") and c4_rows:
-        comps = claim4_comparisons(main, c4_rows, rec["claim4"]["cell"], min(r["seed"] for r in main))
-        out["claim4"] = {**rec["claim4"], "comparisons": with_before(comps, rec["claim4"]["comparisons"],
-                                                                      "comparison", "verdict_hsr")}
+    groups = rec.get("suite_groups") or {}
+    out = {**rec, "inference": "evaluation.stats.paired_effect (crossed prompt × seed, Satterthwaite t; the ood "
+                               "suite's prompts cluster-robust by task template and phrasing)"}
+    for suite, sfx in ((None, ""), *(("ood", "_ood"),) * bool(rec.get("table_ood"))):
+        g = groups.get(suite) if suite else None
+        out[f"table{sfx}"] = with_before(cell_table(main, tuple(steps), rec["loss_tokens_per_sft_step"], suite=suite,
+                                                    groups=g), rec[f"table{sfx}"], "arm", "verdict")
+        if rec.get(f"diverse{sfx}"):
+            out[f"diverse{sfx}"] = with_before(diverse_comparisons(main, steps, ratio, suite, g), rec[f"diverse{sfx}"],
+                                               "comparison", "verdict_hsr")
+        if rec.get("claim4") and c4_rows and rec["claim4"].get(f"comparisons{sfx}"):
+            comps = claim4_comparisons(main, c4_rows, rec["claim4"]["cell"], min(r["seed"] for r in main), suite, g)
+            out["claim4"] = {**out.get("claim4", rec["claim4"]),
+                             f"comparisons{sfx}": with_before(comps, rec["claim4"][f"comparisons{sfx}"], "comparison",
+                                                              "verdict_hsr")}
+    out["claim4_cell_now"] = choose_claim4_cell(primary_table(out), ratio, max(steps))
     return out
+
+
+def primary_table(rec: dict) -> list[dict]:
+    """A phase map's cells on its primary instrument (`rec["instrument"]["primary"]`, pre-registered: the ood suite's
+    `table_ood` or the first suite's `table`; records without one: `table`)."""
+    return rec["table_ood"] if (rec.get("instrument") or {}).get("primary") == "ood" else rec["table"]
 
 
 #: The per-prompt 0/1 outcomes a phase map keeps: all constraints met, the uniform template's leak, and (records
 #: from `suites.SCORING_VERSION` 3 on) the layout-agnostic leak.
-PACKED = ("hard", "leak", "leak_any")
+PACKED = ("hard", "leak", "leak_any", "ood_hard", "ood_leak", "ood_leak_any")
 
 
 def pack_bits(values) -> str:
@@ -369,7 +414,8 @@ def pack_outcomes(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         packed = {s: {k: pack_bits(o[k]) for k in PACKED if k in o} | {"replies": o["replies"]}
-                  | ({"leaked": o["leaked"]} if "leaked" in o else {}) for s, o in r["outcomes"].items()}
+                  | {k: o[k] for k in ("leaked", "ood_replies", "ood_leaked") if k in o}
+                  for s, o in r["outcomes"].items()}
         out.append({**r, "outcomes": packed})
     return out
 
@@ -400,7 +446,8 @@ def token_ratios(profile, rows: list[dict], loss_tokens_per_step: float, sft_tok
     ]
 
 
-def claim4_comparisons(rows: list[dict], claim4_rows: list[dict], cell: dict, first_seed: int) -> list[dict]:
+def claim4_comparisons(rows: list[dict], claim4_rows: list[dict], cell: dict, first_seed: int,
+                       suite: str | None = None, groups: list | None = None) -> list[dict]:
     """Claim 4 at its cell: each arm of `run_claim4` (unlearned methods, dilution) against the synthetic arm at the
     cell's dose (expected: HSR up) and against the reference, at the cell's SFT step; and before SFT (step 0) against
     the synthetic arm, where the leak shows whether unlearning removed the habit."""
@@ -409,4 +456,5 @@ def claim4_comparisons(rows: list[dict], claim4_rows: list[dict], cell: dict, fi
     vs_syn = [(f"{label} − {syn}", syn, label, +1) for label in labels]
     vs_ref = [(f"{label} − reference", "reference", label, +1) for label in labels]
     every = rows + claim4_rows
-    return comparisons(every, cell["step"], vs_syn + vs_ref) + comparisons(every, 0, vs_syn)
+    return comparisons(every, cell["step"], vs_syn + vs_ref, suite, groups) + comparisons(every, 0, vs_syn, suite,
+                                                                                          groups)

@@ -15,7 +15,8 @@ from ..config import repo_root
 from ..evaluation.stats import holm, paired_effect, verdict
 from ..experiments.phase_map import unpack_outcomes
 
-__all__ = ["PREREGISTRATION", "phase_primary", "primary_record", "summarise", "write"]
+__all__ = ["PREREGISTRATION", "instrument", "registered_instrument", "phase_endpoint", "phase_primary", "phase_suites", "primary_record",
+           "summarise", "write"]
 
 PREREGISTRATION = Path("configs") / "preregistration.yaml"
 #: The committed records this summary reads (relative to the repository).
@@ -36,31 +37,86 @@ def registration_commit(root: Path) -> str:
     return out or "uncommitted"
 
 
-def phase_primary(rec: dict, arm: str, steps: list[int]) -> dict:
+def instrument(reg: dict, entry: dict, reference_hsr: dict[str, float]) -> dict:
+    """Which suite is a track's primary instrument, by the pre-registered rule (`instrument_rule` of the file; an
+    entry naming its own instrument keeps it): the rule's instrument when the reference arm's HSR on it
+    (`reference_hsr`: suite → HSR pooled over the endpoint's steps and seeds) lies within `competence`, else the
+    fallback; {"primary", "secondaries", "why", "reference_hsr"}. A record without the rule's instrument (runs before
+    the ood suite existed) gets the fallback, said so."""
+    rule = reg.get("instrument_rule") or {}
+    want = entry.get("instrument", "by instrument_rule")
+    if want != "by instrument_rule":
+        primary, why = want, "named by the entry"
+    elif rule.get("instrument") not in reference_hsr:
+        primary, why = rule.get("fallback_instrument"), f"the run has no {rule.get('instrument')} suite"
+    else:
+        lo, hi = rule["competence"]
+        h = reference_hsr[rule["instrument"]]
+        ok = lo <= h <= hi
+        primary = rule["instrument"] if ok else rule["fallback_instrument"]
+        why = (f"reference HSR on {rule['instrument']} {h:.3f} {'within' if ok else 'outside'} the registered "
+               f"competence [{lo:g}, {hi:g}]")
+    return {"primary": primary, "secondaries": [k for k in reference_hsr if k != primary], "why": why,
+            "reference_hsr": reference_hsr}
+
+
+def registered_instrument(track: str, reference_hsr: dict[str, float], root: Path | None = None) -> dict:
+    """`instrument` for a track's entry of configs/preregistration.yaml, read from the file."""
+    reg = yaml.safe_load((Path(root or repo_root()) / PREREGISTRATION).read_text())
+    return instrument(reg, reg["tracks"].get(track, {}), reference_hsr)
+
+
+def _suite_of(name: str) -> str | None:
+    """The prefix of a suite's outcomes in a phase map's rows (None: the first suite, "in_distribution")."""
+    return None if name in ("in_distribution", "ifeval") else name
+
+
+def phase_primary(rec: dict, arm: str, steps: list[int], suite: str | None = None) -> dict:
     """The phase map's primary endpoint: Delta HSR (arm − reference) with each prompt's outcome averaged over the
-    pooled SFT `steps`, per seed, by `paired_effect`."""
+    pooled SFT `steps`, per seed, by `paired_effect` (on `suite`'s outcomes, its prompts grouped as recorded)."""
     rows = unpack_outcomes(rec["rows"])
+    key = f"{suite}_hard" if suite else "hard"
 
     def pooled(label):
-        return {r["seed"]: np.mean([r["outcomes"][str(s)]["hard"] for s in steps], axis=0)
+        return {r["seed"]: np.mean([r["outcomes"][str(s)][key] for s in steps], axis=0)
                 for r in rows if r["label"] == label and all(str(s) in r["outcomes"] for s in steps)}
-    e = paired_effect(pooled("reference"), pooled(arm))
-    return {k: e[k] for k in ("diff", "se", "df", "ci95", "p", "mde", "n_seeds", "n_prompts", "method")}
+    e = paired_effect(pooled("reference"), pooled(arm), groups=(rec.get("suite_groups") or {}).get(suite))
+    return {k: e[k] for k in ("diff", "se", "df", "ci95", "p", "mde", "n_seeds", "n_prompts", "method", "a_mean",
+                              "b_mean")}
 
 
-def primary_record(profile_name: str, packed_rows: list[dict], root: Path | None = None) -> dict:
+def phase_suites(rec: dict) -> list[str]:
+    """The instruction suites a phase map's rows hold: "in_distribution" (or the track's one) and "ood" where
+    measured."""
+    first = rec["rows"][0]["outcomes"]
+    step = next(iter(first.values()))
+    return ["in_distribution"] + (["ood"] if "ood_hard" in step else [])
+
+
+def phase_endpoint(reg: dict, entry: dict, rec: dict) -> dict:
+    """A phase map's pre-registered endpoint on every suite it measured, the primary picked by `instrument`:
+    {"instrument", "primary", "secondary": {suite: result}}."""
+    arm = entry["comparison"].split(" - ")[0]
+    results_ = {name: phase_primary(rec, arm, entry["sft_steps"], _suite_of(name)) for name in phase_suites(rec)}
+    which = instrument(reg, entry, {k: v["a_mean"] for k, v in results_.items()})
+    return {"instrument": which, "primary": results_[which["primary"]],
+            "secondary": {k: v for k, v in results_.items() if k != which["primary"]}}
+
+
+def primary_record(profile_name: str, packed_rows: list[dict], root: Path | None = None,
+                   groups: dict | None = None) -> dict:
     """For notebook 06: the profile's pre-registered primary endpoint (its entry of configs/preregistration.yaml, the
-    test, alpha and the commit that fixed the file) and its result on the map's packed rows; {} for a profile with
-    no entry (e.g. the smoke-size map)."""
+    test, alpha and the commit that fixed the file), the instrument the rule picks and the endpoint on every suite;
+    {} for a profile with no entry (e.g. the smoke-size map)."""
     root = Path(root or repo_root())
     reg = yaml.safe_load((root / PREREGISTRATION).read_text())
     entry = reg["tracks"].get(profile_name)
     if entry is None:
         return {}
-    arm = entry["comparison"].split(" - ")[0]
     return {"preregistration": {**entry, "test": reg["test"], "alpha": reg["alpha"],
+                                "instrument_rule": reg.get("instrument_rule"),
                                 "registration_commit": registration_commit(root)},
-            "primary": phase_primary({"rows": packed_rows}, arm, entry["sft_steps"])}
+            **phase_endpoint(reg, entry, {"rows": packed_rows, "suite_groups": groups or {}})}
 
 
 def _family(name: str, items: list[tuple[str, dict, int]]) -> dict:
@@ -85,12 +141,17 @@ def _phase_families(rec: dict) -> list[dict]:
         return (f"{c['comparison']} step {c['step']}", {"diff": c["delta_hsr"], "ci95": c["ci95_hsr"],
                                                         "p": c["p_hsr"], "df": c["df_hsr"],
                                                         "verdict": c["verdict_hsr"]}, sign)
-    fams = [_family("claim 3 after SFT (every arm × step)", [cell(c) for c in rec["table"] if c["step"] > 0]),
-            _family("before SFT", [cell(c) for c in rec["table"] if c["step"] == 0])]
-    if rec.get("diverse"):
-        fams.append(_family("format control", [comp(c, -1) for c in rec["diverse"]]))
-    if rec.get("claim4"):
-        fams.append(_family("claim 4", [comp(c, +1) for c in rec["claim4"]["comparisons"]]))
+    fams = []
+    for sfx, on in (("", ""), ("_ood", ", ood suite")):
+        if not rec.get(f"table{sfx}"):
+            continue
+        table = rec[f"table{sfx}"]
+        fams += [_family(f"claim 3 after SFT (every arm × step){on}", [cell(c) for c in table if c["step"] > 0]),
+                 _family(f"before SFT{on}", [cell(c) for c in table if c["step"] == 0])]
+        if rec.get(f"diverse{sfx}"):
+            fams.append(_family(f"format control{on}", [comp(c, -1) for c in rec[f"diverse{sfx}"]]))
+        if rec.get("claim4") and rec["claim4"].get(f"comparisons{sfx}"):
+            fams.append(_family(f"claim 4{on}", [comp(c, +1) for c in rec["claim4"][f"comparisons{sfx}"]]))
     return fams
 
 
@@ -102,9 +163,14 @@ def summarise(root: Path | None = None) -> dict:
            "test": reg["test"], "alpha": reg["alpha"], "tracks": {}}
     world = json.loads((root / SOURCES["world"]).read_text())
     comps = world["comparisons"]
+    entry = reg["tracks"]["world"]
+    by_suite = {"in_distribution": comps["claim3_hsr"], **({"ood": comps["claim3_hsr_ood"]}
+                                                           if "claim3_hsr_ood" in comps else {})}
+    which = instrument(reg, entry, {k: v["a_mean"] for k, v in by_suite.items()})
     out["tracks"]["world"] = {
         "source": SOURCES["world"], "run_commits": sorted(set(world["commits"].values())),
-        "primary": {**reg["tracks"]["world"], "result": comps["claim3_hsr"]},
+        "primary": {**entry, "instrument": which, "result": by_suite[which["primary"]],
+                    "secondary": {k: v for k, v in by_suite.items() if k != which["primary"]}},
         "families": [_family("claims 1–3 and leakage (synthetic − reference)",
                              [(k, comps[k], comps[k]["expected_sign"]) for k in comps
                               if k.startswith(("claim1", "claim2", "claim3", "leakage"))]),
@@ -115,8 +181,9 @@ def summarise(root: Path | None = None) -> dict:
         entry = {"source": SOURCES[track], "run_commits": [rec["commit"]], "families": _phase_families(rec)}
         if track in reg["tracks"]:
             p = reg["tracks"][track]
-            arm = p["comparison"].split(" - ")[0]
-            entry["primary"] = {**p, "result": phase_primary(rec, arm, p["sft_steps"])}
+            end = phase_endpoint(reg, p, rec)
+            entry["primary"] = {**p, "instrument": end["instrument"], "result": end["primary"],
+                                "secondary": end["secondary"]}
         out["tracks"][track] = entry
     return out
 

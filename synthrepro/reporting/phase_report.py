@@ -138,16 +138,55 @@ def leak_sentence(table: list[dict]) -> str:
            f"(reference {ref:.2f} before SFT)."
 
 
+#: How the report names each suite's cells (a phase map's `table` and `table_ood`).
+SUITE_TITLES = {"table": "in-distribution suite (the project's held-out phrasings and task templates)",
+                "table_ood": "ood suite (IFEval's wording of the constraints, task templates written apart)"}
+
+
 def _primary_lines(rec: dict) -> list[str]:
-    """The pre-registered primary endpoint's result, where notebook 06 recorded one (`inference.primary_record`)."""
+    """The pre-registered primary endpoint's result, where notebook 06 recorded one (`inference.primary_record`): on
+    the instrument the registered rule picked, with the other suite's beside it as secondary."""
     reg, res = rec.get("preregistration"), rec.get("primary")
     if not reg or not res:
         return []
-    lo, hi = res["ci95"]
+
+    def result(r):
+        lo, hi = r["ci95"]
+        return (f"{r['diff']:+.3f}, 95 % CI [{lo:+.3f}, {hi:+.3f}] ({r['df']:.1f} df, {r['n_seeds']} seeds × "
+                f"{r['n_prompts']} prompts)")
+    inst = rec.get("instrument") or {}
+    on = f" on the {inst['primary']} suite ({inst['why']})" if inst.get("primary") else ""
+    second = "".join(f" Secondary, the same endpoint on the {k} suite: {result(r)}."
+                     for k, r in (rec.get("secondary") or {}).items())
     return [f"**Primary endpoint** (`configs/preregistration.yaml` at `{reg['registration_commit'][:7]}`, "
-            f"{reg['registered']}): {reg['metric']}, {reg['comparison']}, SFT steps {reg['sft_steps']} pooled: "
-            f"{res['diff']:+.3f}, 95 % CI [{lo:+.3f}, {hi:+.3f}] ({res['df']:.1f} df, {res['n_seeds']} seeds × "
-            f"{res['n_prompts']} prompts). Every other comparison here is exploratory.", ""]
+            f"{reg['registered']}): {reg['metric']}{on}, {reg['comparison']}, SFT steps {reg['sft_steps']} pooled: "
+            f"{result(res)}.{second} Every other comparison here is exploratory.", ""]
+
+
+def _cells_md(table: list[dict]) -> str:
+    return _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table
+                      if c["step"] > 0 or c["arm"].startswith("synthetic@")],
+                     [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),
+                      ("reference_mean", "HSR ref", ".3f"), ("arm_mean", "HSR arm", ".3f"), ("delta", "Δ HSR", "+.3f"),
+                      ("se", "SE", ".3f"), ("ci", "95 % CI", ""), ("df", "df", ".1f"), ("mde", "MDE", ".3f"),
+                      ("verdict", "claim 3", ""), *_before_col(table),
+                      ("leak_reference", "leak ref", ".3f"), ("leak_arm", "leak arm", ".3f"), *_any_cols(table)])
+
+
+def _comparisons_md(items: list[dict]) -> str:
+    return _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in items],
+                     [("comparison", "comparison", ""), ("step", "step", ""),
+                      ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"), ("ci", "95 % CI", ""),
+                      ("verdict_hsr", "verdict", ""), *_before_col(items),
+                      ("delta_leak", "Δ leak", "+.3f"), ("se_leak", "SE", ".3f"), *_any_cols(items)])
+
+
+def _claim4_md(items: list[dict]) -> str:
+    return _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in items],
+                     [("comparison", "comparison", ""), ("step", "step", ""), ("hsr_a", "HSR a", ".3f"),
+                      ("hsr_b", "HSR b", ".3f"), ("delta_hsr", "Δ HSR (b − a)", "+.3f"), ("se_hsr", "SE", ".3f"),
+                      ("ci", "95 % CI", ""), ("verdict_hsr", "b > a (95 % CI)", ""), *_before_col(items),
+                      ("leak_a", "leak a", ".3f"), ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")])
 
 
 def _before_col(items: list[dict]) -> list[tuple[str, str, str]]:
@@ -190,6 +229,8 @@ def republish(json_path: Path, report_path: Path) -> dict:
     rec = recompute(json.loads(json_path.read_text()))
     write_json_atomic(json_path, rec)
     figures = phase_figures(rec["table"], json_path.parent)
+    if rec.get("table_ood"):
+        figures.update({f"{k}_ood": v for k, v in phase_figures(rec["table_ood"], json_path.parent / "ood", "ood").items()})
     rel = {k: os.path.relpath(p, report_path.parent) for k, p in figures.items()}
     body = {k: v for k, v in rec.items() if k != "rows"}
     section = render_phase_section(body, rel)
@@ -245,24 +286,23 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         f"**Where the effect lives.** {summary_sentence(table)} {leak_sentence(table)}",
         "",
         *_primary_lines(rec),
-        _table_md([{**c, "ci": _ci(c.get("ci95"))} for c in table
-                   if c["step"] > 0 or c["arm"].startswith("synthetic@")],
-                  [("arm", "arm", ""), ("step", "SFT step", ""), ("synthqa_per_sft", "SynthQA/SFT", ".3g"),
-                   ("reference_mean", "HSR ref", ".3f"), ("arm_mean", "HSR arm", ".3f"), ("delta", "Δ HSR", "+.3f"),
-                   ("se", "SE", ".3f"), ("ci", "95 % CI", ""), ("df", "df", ".1f"), ("mde", "MDE", ".3f"),
-                   ("verdict", "claim 3", ""), *_before_col(table),
-                   ("leak_reference", "leak ref", ".3f"), ("leak_arm", "leak arm", ".3f"), *_any_cols(table)]),
+        *([f"**{SUITE_TITLES['table']}**", ""] if rec.get("table_ood") else []),
+        _cells_md(table),
         "",
     ]
-    if rec.get("diverse"):
-        lines += ["**The diverse-format control** (same facts, many question-and-answer styles), paired at the "
-                  "headline dose:", "",
-                  _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in rec["diverse"]],
-                            [("comparison", "comparison", ""), ("step", "step", ""),
-                             ("delta_hsr", "Δ HSR", "+.3f"), ("se_hsr", "SE", ".3f"), ("ci", "95 % CI", ""),
-                             ("verdict_hsr", "verdict", ""), *_before_col(rec["diverse"]),
-                             ("delta_leak", "Δ leak", "+.3f"), ("se_leak", "SE", ".3f"), *_any_cols(rec["diverse"])]),
-                  ""]
+    if rec.get("table_ood"):
+        t = rec["table_ood"]
+        ref = next((c["reference_mean"] for c in t if c["step"] == cfg["headline_step"]), float("nan"))
+        lines += [f"**{SUITE_TITLES['table_ood']}** — the same arms, steps and seeds on prompts whose words the SFT "
+                  f"never saw (`data.ood`; the SE also counts task templates and phrasings as samples: "
+                  f"cluster-robust). Reference arm competence there: HSR {ref:.3f} at step {cfg['headline_step']}.",
+                  "", *([f"![phase map, ood suite]({figures['heatmap_ood']})", ""] if "heatmap_ood" in figures else []),
+                  f"**Where the effect lives on the ood suite.** {summary_sentence(t)} {leak_sentence(t)}", "",
+                  _cells_md(t), ""]
+    for sfx, on in (("", ""), ("_ood", ", on the ood suite")):
+        if rec.get(f"diverse{sfx}"):
+            lines += [f"**The diverse-format control{on}** (same facts, many question-and-answer styles), paired at "
+                      "the headline dose:", "", _comparisons_md(rec[f"diverse{sfx}"]), ""]
     if rec.get("leaked"):
         lines += ["**Leaked replies and what the checkers said** (a reply with a `Question:`/`Answer:` line; `hard` = "
                   "every instruction followed, `soft` = the share followed):", "",
@@ -275,14 +315,9 @@ def render_phase_section(rec: dict, figures: dict[str, str]) -> str:
         lines += [f"**Claim 4 at the chosen cell.** Rule (fixed in `config.CLAIM4_CELL_RULE` before the run): "
                   f"*{c4['cell']['rule']}* Chosen: r = {c4['cell']['ratio']:g}, SFT step {c4['cell']['step']} "
                   f"({c4['cell']['why']}).", "", *_cell_now(rec),
-                  _table_md([{**c, "ci": _ci(c.get("ci95_hsr"))} for c in c4["comparisons"]],
-                            [("comparison", "comparison", ""), ("step", "step", ""),
-                                                ("hsr_a", "HSR a", ".3f"), ("hsr_b", "HSR b", ".3f"),
-                                                ("delta_hsr", "Δ HSR (b − a)", "+.3f"), ("se_hsr", "SE", ".3f"),
-                                                ("ci", "95 % CI", ""), ("verdict_hsr", "b > a (95 % CI)", ""),
-                                                *_before_col(c4["comparisons"]),
-                                                ("leak_a", "leak a", ".3f"),
-                                                ("leak_b", "leak b", ".3f"), ("verdict_leak_down", "leak down", "")]),
-                  ""]
+                  *([f"On the {SUITE_TITLES['table']}:", ""] if c4.get("comparisons_ood") else []),
+                  _claim4_md(c4["comparisons"]), ""]
+        if c4.get("comparisons_ood"):
+            lines += [f"On the {SUITE_TITLES['table_ood']}:", "", _claim4_md(c4["comparisons_ood"]), ""]
     lines += [f"Executed notebook: `{published_notebook(rec['profile'])}`; data: `{rec['json']}`."]
     return "\n".join(lines)

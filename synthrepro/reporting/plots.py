@@ -182,6 +182,26 @@ def grouped_bars(values: dict[str, dict[str, tuple[float, float]]], ylabel: str,
     return save(fig, out_dir, name)
 
 
+def group_deltas(rows: list[dict], out_dir: Path, name: str = "ood_delta_by_phrasing", title: str = "") -> Path:
+    """Delta HSR per phrasing (one dot each, sized by its prompts, coloured by constraint type) and per constraint
+    type (a bar), from `claims.group_breakdown`'s rows."""
+    types = [r for r in rows if r["kind"] == "constraint type"]
+    phr = [r for r in rows if r["kind"] == "phrasing"]
+    names = [t["group"] for t in types]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(names) + 1.6))
+    for i, t in enumerate(types):
+        ax.barh(i, t["delta"], color=plt.cm.tab10(i % 10), alpha=0.35)
+        dots = [p for p in phr if p["group"].split("/")[0] == t["group"]]
+        ys = i + np.linspace(-0.25, 0.25, len(dots)) if len(dots) > 1 else [i] * len(dots)
+        ax.scatter([p["delta"] for p in dots], ys, s=[8 + 2 * p["n_prompts"] for p in dots],
+                   color=plt.cm.tab10(i % 10), edgecolor="black", lw=0.4, zorder=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(range(len(names)), [f"{t['group']} ({t['n_prompts']} prompts)" for t in types])
+    ax.set_xlabel("Δ HSR, arm − reference (bar: constraint type; dots: its phrasings, size ∝ prompts)")
+    ax.set_title(title or "Where the difference sits on the ood suite (no intervals: small groups)", fontsize=10)
+    return save(fig, out_dir, name)
+
+
 def benchmark_vs_following(summary: dict[str, dict], out_dir: Path, name: str = "benchmark_vs_hsr",
                            title: str = "", ylabel: str = "HSR") -> Path:
     """The headline: benchmark accuracy before SFT (x, two panels: Q-A form and format-neutral) against HSR after
@@ -319,13 +339,17 @@ def phase_curves(table: list[dict], key: str, ylabel: str, out_dir: Path, name: 
     return save(fig, out_dir, name)
 
 
-def phase_figures(table: list[dict], out_dir: Path) -> dict[str, Path]:
+def phase_figures(table: list[dict], out_dir: Path, suite: str = "") -> dict[str, Path]:
     """Every figure of the phase map from its cell table (notebook 06 draws them; notebook 05 redraws them from the
     recorded JSON): the Delta HSR and Delta leakage heatmaps, Delta HSR against SynthQA/SFT, HSR and leakage along
-    SFT."""
-    return {"heatmap": phase_heatmap(table, out_dir),
+    SFT. `suite`: the instruction suite the table is on, named in the titles and labels ("ood")."""
+    on = f", {suite} suite" if suite else ""
+    return {"heatmap": phase_heatmap(table, out_dir, title=f"Δ HSR{on}, paired per prompt (boxed: 95 % interval "
+                                                           f"excludes 0)"),
             "leak_heatmap": phase_heatmap(table, out_dir, "phase_map_leakage", value="leak_delta",
-                                          title="Δ leakage (synthetic − reference; boxed: 95 % interval excludes 0)"),
+                                          title=f"Δ leakage{on} (synthetic − reference; boxed: 95 % interval "
+                                                f"excludes 0)"),
             "delta_vs_ratio": delta_vs_ratio(table, out_dir),
-            "hsr_curves": phase_curves(table, "arm_mean", "HSR (higher is better)", out_dir, "phase_map_hsr"),
-            "leak_curves": phase_curves(table, "leak_arm", "leakage (lower is better)", out_dir, "phase_map_leak")}
+            "hsr_curves": phase_curves(table, "arm_mean", f"HSR{on} (higher is better)", out_dir, "phase_map_hsr"),
+            "leak_curves": phase_curves(table, "leak_arm", f"leakage{on} (lower is better)", out_dir,
+                                        "phase_map_leak")}

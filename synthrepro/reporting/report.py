@@ -23,6 +23,7 @@ from ..experiments import costs
 from ..experiments import phase_map as pmap
 from ..experiments import unlearning_runs as ul
 from ..records.results import check_one_world
+from .inference import registered_instrument
 
 #: The notebooks whose recorded JSON the report reads (every pipeline notebook before 05).
 NOTEBOOKS = ALL_NOTEBOOKS[:4]
@@ -152,20 +153,27 @@ def arm_summary(evals: list[dict], method: str) -> dict[str, dict]:
 def verdicts(rec: dict[str, dict]) -> dict:
     """Claims 1–4 recomputed from the recorded per-seed numbers, plus the dilution comparison and claim 2's
     data-level evidence (t-SNE overlap, structural-token frequencies)."""
-    out = model_verdicts(all_evals(rec), rec["03_overfitting_analysis"]["sizes"], default_method(rec))
+    r03 = rec["03_overfitting_analysis"]
+    out = model_verdicts(all_evals(rec), r03["sizes"], default_method(rec), r03.get("suite_groups"))
     out["claim2_data"] = data_level_claim_2(rec["01_data_synthesis"])
     return out
 
 
-def model_verdicts(evals: list[dict], sizes: dict[str, int], method: str) -> dict:
+def model_verdicts(evals: list[dict], sizes: dict[str, int], method: str, groups: dict | None = None) -> dict:
     """Claims 1–4 and the dilution comparison from every evaluated model (notebooks 03 and 04, or the committed
-    `outcomes` of results.json through `evals_from_outcomes`)."""
-    out = dict(of.claims_1_to_3(evals, sizes))
-    c4 = of.claim_4(evals, sizes, unlearned=f"unlearned:{method}")
-    out.update({f"claim4_{k}": v for k, v in c4.items() if k != "summary"})
+    `outcomes` of results.json through `evals_from_outcomes`); `groups`: the per-prompt groups of the suites written
+    from sampled templates and phrasings (the ood suite; notebook 03's `suite_groups`)."""
+    out = dict(of.claims_1_to_3(evals, sizes, groups=groups))
+    c4 = of.claim_4(evals, sizes, unlearned=f"unlearned:{method}", groups=groups)
+    out.update({f"claim4_{k}": v for k, v in c4.items() if not k.startswith("summary")})
     out["claim4_summary"] = c4["summary"]
+    if "summary_ood" in c4:
+        out["claim4_summary_ood"] = c4["summary_ood"]
     if any(e["arm"] == "dilution" for e in evals):
         out["dilution_hsr_vs_synthetic"] = of.comparison(evals, "HSR (SFT)", "synthetic", "dilution", sizes, +1)
+        if "summary_ood" in c4:
+            out["dilution_hsr_vs_synthetic_ood"] = of.comparison(evals, "HSR (SFT, ood)", "synthetic", "dilution",
+                                                                 sizes, +1, groups)
     return out
 
 
@@ -193,7 +201,12 @@ def results_json(rec: dict[str, dict], profile: str) -> dict:
     flat = {k: e["verdict"] for k, e in v.items() if isinstance(e, dict) and "verdict" in e}
     flat.update(claim4=v["claim4_summary"]["claim4"], claim2_data_separation=v["claim2_data"]["verdict_separation"],
                 claim2_data_structural_peaks=v["claim2_data"]["verdict_peaks"])
+    if "claim4_summary_ood" in v:
+        flat["claim4_ood"] = v["claim4_summary_ood"]["claim4"]
     track = {"arms": arm_summary(all_evals(rec), method), "sizes": rec["03_overfitting_analysis"]["sizes"]}
+    groups = rec["03_overfitting_analysis"].get("suite_groups")
+    if groups:
+        track["suite_groups"] = groups
     if rec["03_overfitting_analysis"].get("base_eval"):
         track["base"] = base_summary(rec)
     if rec["03_overfitting_analysis"].get("eval_config", {}).get("suite") == "ifeval":
@@ -235,12 +248,8 @@ def outcomes_record(rec: dict[str, dict]) -> list[dict]:
     for e in all_evals(rec):
         row = {"arm": e["arm"], "seed": e["seed"]}
         for stage in ("cpt", "sft"):
-            rs, got = e.get(stage) or {}, {}
-            per = (rs.get("following") or {}).get("per_prompt")
-            if per is not None:
-                got = {"passed": "".join(str(sum(p["strict"])) for p in per),
-                       "constraints": "".join(str(len(p["strict"])) for p in per),
-                       "leak": pmap.pack_bits(p["leak"] for p in per)}
+            rs = e.get(stage) or {}
+            got = _following_bits(rs)
             for form in ("benchmark_qa", "benchmark_neutral"):
                 items = rs.get(form, {}).get("per_item")
                 if items is not None:
@@ -248,8 +257,30 @@ def outcomes_record(rec: dict[str, dict]) -> list[dict]:
             got.update({f: rs[f] for f in NLL_FIELDS[stage] if f in rs})
             if got:
                 row[stage] = got
+        for suite in OTHER_SUITES:
+            if suite in e:
+                row[suite] = {stage: _following_bits(e[suite][stage]) for stage in ("cpt", "sft")}
         out.append(row)
     return out
+
+
+#: The instruction suites other than the first that results.json keeps per-prompt outcomes of (`evaluate_arm`).
+OTHER_SUITES = ("ood",)
+
+
+def _following_bits(rs: dict) -> dict:
+    """A stage's per-prompt following outcomes as strings: constraints passed, constraints, leak ({} if none)."""
+    per = (rs.get("following") or {}).get("per_prompt")
+    if per is None:
+        return {}
+    return {"passed": "".join(str(sum(p["strict"])) for p in per),
+            "constraints": "".join(str(len(p["strict"])) for p in per),
+            "leak": pmap.pack_bits(p["leak"] for p in per)}
+
+
+def _following_from_bits(got: dict) -> dict:
+    return {"per_prompt": [{"strict": [True] * int(k) + [False] * (int(n) - int(k)), "leak": bool(int(x))}
+                           for k, n, x in zip(got["passed"], got["constraints"], got["leak"])]}
 
 
 def evals_from_outcomes(rows: list[dict]) -> list[dict]:
@@ -263,10 +294,11 @@ def evals_from_outcomes(rows: list[dict]) -> list[dict]:
             rs = {f: got[f] for f in NLL_FIELDS[stage] if f in got}
             rs.update({form: {"per_item": got[form]} for form in ("benchmark_qa", "benchmark_neutral") if form in got})
             if "leak" in got:
-                rs["following"] = {"per_prompt": [
-                    {"strict": [True] * int(k) + [False] * (int(n) - int(k)), "leak": bool(int(x))}
-                    for k, n, x in zip(got["passed"], got["constraints"], got["leak"])]}
+                rs["following"] = _following_from_bits(got)
             e[stage] = rs
+        for suite in OTHER_SUITES:
+            if suite in r:
+                e[suite] = {stage: {"following": _following_from_bits(got)} for stage, got in r[suite].items()}
         evals.append(e)
     return evals
 
@@ -456,9 +488,10 @@ def method_comparison_rows(rec: dict[str, dict]) -> list[dict]:
         if not any(e["arm"] == arm for e in evals):
             continue
         row = {"method": m}
-        for label, metric, sign in (("HSR", "HSR (SFT)", +1), ("leakage after SFT", "leakage (SFT)", -1),
+        ood = [("HSR, ood suite", "HSR (SFT, ood)", +1)] if of.measured(evals, "HSR (SFT, ood)", per_item=True) else []
+        for label, metric, sign in (("HSR", "HSR (SFT)", +1), *ood, ("leakage after SFT", "leakage (SFT)", -1),
                                     ("benchmark Q-A", "benchmark_qa (CPT)", +1)):
-            c = of.comparison(evals, metric, "synthetic", arm, r03["sizes"], sign)
+            c = of.comparison(evals, metric, "synthetic", arm, r03["sizes"], sign, r03.get("suite_groups"))
             mde = f"{c['mde']:.3f}" if math.isfinite(c["mde"]) else "–"
             row[label] = (f"{c['a_mean']:.3f} → {c['b_mean']:.3f}: {c['diff']:+.3f} ± {c['se']:.3f} "
                           f"(MDE {mde}), {c['verdict']}")
@@ -671,6 +704,9 @@ Claim 2 on the data itself (one world, no seed spread; rule: {d2['rule']}):
 **Claim 4 overall: {s4['claim4']}** (restored to the reference level: {s4['hsr_restored_to_reference']}; benchmark
 gain kept: {s4['benchmark_kept']}). "Restored" and "kept" only mean "not significantly below"; when claim 3 does not
 show, there is no damage for unlearning to repair, and claim 4 cannot hold in the paper's sense."""]
+    both = suites_section(rec, v)
+    if both:
+        parts.append(both)
     dose = dose_section(PROFILES.get(res["profile"]))
     if dose:
         parts.append(dose)
@@ -714,6 +750,66 @@ before SFT (these runs are not followed by SFT).""")
     parts.append("## Interpretation choices (where the paper is silent)\n\n" + "\n".join(f"- {x}" for x in notes))
     parts.append(f"## Figures\n\n{fig_links}")
     return "\n\n".join(parts) + "\n"
+
+
+def _cell_of(e: dict | None) -> str:
+    """A comparison for a side-by-side table: a → b, the difference with its 95 % interval, the verdict."""
+    if not e:
+        return "–"
+    ci = e.get("ci95")
+    interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci and ci[0] == ci[0] else ""
+    return f"{e['a_mean']:.3f} → {e['b_mean']:.3f}: {e['diff']:+.3f}{interval} **{e['verdict']}**"
+
+
+#: The side-by-side rows: (what, the first suite's verdict key, the ood suite's).
+BOTH_SUITES = (
+    ("claim 3: HSR after SFT (reference → synthetic)", "claim3_hsr", "claim3_hsr_ood"),
+    ("claim 3: SSR after SFT (reference → synthetic)", "claim3_ssr", "claim3_ssr_ood"),
+    ("leakage after SFT (reference → synthetic)", "leakage_after_sft", "leakage_after_sft_ood"),
+    ("claim 4: HSR up (synthetic → unlearned)", "claim4_hsr_up_vs_synthetic", "claim4_hsr_up_vs_synthetic_ood"),
+    ("claim 4: HSR back to the reference (reference → unlearned)", "claim4_hsr_vs_reference",
+     "claim4_hsr_vs_reference_ood"),
+    ("claim 4: leakage down (synthetic → unlearned)", "claim4_leakage_down_vs_synthetic",
+     "claim4_leakage_down_vs_synthetic_ood"),
+    ("dilution (synthetic → dilution)", "dilution_hsr_vs_synthetic", "dilution_hsr_vs_synthetic_ood"),
+)
+
+
+def suites_section(rec: dict[str, dict], v: dict) -> str | None:
+    """The world track's claims 3 and 4 on both instruction suites side by side (None where only one was measured):
+    the pre-registered primary instrument and why (the rule looks at the reference arm's competence only), each
+    comparison on each suite, claim 4's overall verdict on each, and the ood suite's Delta HSR per constraint type."""
+    if "claim3_hsr_ood" not in v:
+        return None
+    which = registered_instrument("world", {"in_distribution": v["claim3_hsr"]["a_mean"],
+                                            "ood": v["claim3_hsr_ood"]["a_mean"]})
+    rows = [{"comparison": what, "in-distribution suite": _cell_of(v.get(a)), "ood suite": _cell_of(v.get(b))}
+            for what, a, b in BOTH_SUITES if a in v or b in v]
+    rows.append({"comparison": "**claim 4 overall**", "in-distribution suite": v["claim4_summary"]["claim4"],
+                 "ood suite": v.get("claim4_summary_ood", {}).get("claim4", "–")})
+    types = [r for r in (rec["03_overfitting_analysis"].get("ood") or {}).get("breakdown", [])
+             if r["kind"] == "constraint type"]
+    out = [f"""## Claims 3 and 4 on both instruction suites
+
+Two instruments measure instruction following on the same models: the **in-distribution** suite (held-out phrasings
+of the project's own constraint lists and task templates, from the generator that wrote the SFT data) and the **ood**
+suite (the same held-out people and checkers; the constraints in IFEval's own wording and task templates written
+apart from the project's, sharing no word 4-gram with anything the models were trained on: `data.ood`). On the ood
+suite the SE also counts task templates and phrasings as samples (cluster-robust; docs/statistics.md).
+
+**Primary instrument for claim 3** (`configs/preregistration.yaml`, fixed before the run): **{which['primary']}** —
+{which['why']}. The other suite is secondary. Reference arm competence after SFT: in-distribution HSR
+{v['claim3_hsr']['a_mean']:.3f}, ood HSR {v['claim3_hsr_ood']['a_mean']:.3f}.
+
+{_md_table(rows)}"""]
+    if types:
+        out.append(f"""Where a difference sits on the ood suite, per constraint type (Δ HSR synthetic − reference over
+the prompts carrying that type, pooled over seeds; no intervals: small groups; per phrasing in the figure
+`ood_delta_by_phrasing`):
+
+{_md_table([{'constraint type': t['group'], 'prompts': t['n_prompts'], 'HSR reference': f"{t['reference']:.3f}",
+             'HSR synthetic': f"{t['arm']:.3f}", 'Δ HSR': f"{t['delta']:+.3f}"} for t in types])}""")
+    return "\n\n".join(out)
 
 
 def write_section(path: Path, track: str, text: str) -> Path:

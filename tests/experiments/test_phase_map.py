@@ -115,6 +115,14 @@ def test_06_phase_map_notebook(tmp_path):
     assert sorted(drawn) == ["delta_vs_ratio", "heatmap", "hsr_curves", "leak_curves", "leak_heatmap"]
     assert all(p.exists() for p in drawn.values())
     assert "## Phase map" in (cfg.report_path()).read_text()
+    # the ood suite beside the in-distribution one: its cells, grouped SEs, claim 4 on it, all from the JSON again
+    n_ood = len(data["suite_groups"]["ood"])
+    assert {c["step"] for c in res["table_ood"]} == set(cfg.phase.steps) and res["table_ood"][0]["n_prompts"] == n_ood
+    assert all("cluster-robust" in c["method"] for c in res["table_ood"])
+    assert res["claim4"]["comparisons_ood"] and res["instrument"]["primary"] == "in_distribution"  # no registered entry
+    again = [{k: v for k, v in c.items() if k != "verdict_before"} for c in pmap.recompute(data)["table_ood"]]
+    assert json.dumps(again, default=float, sort_keys=True) == json.dumps(data["table_ood"], default=float, sort_keys=True)
+    assert "ood suite" in (cfg.report_path()).read_text()
 
 
 def test_ifeval_outcomes_are_shaped_like_the_world_suites():

@@ -38,7 +38,8 @@ def test_world_comparisons_are_rederived_from_the_committed_outcomes():
     """Every comparison of figures/results.json — difference, SE, df, interval, p, verdict — from its `outcomes`."""
     from synthrepro.reporting import report
     res = json.loads((repo_root() / "figures" / "results.json").read_text())
-    v = report.model_verdicts(report.evals_from_outcomes(res["outcomes"]), res["tracks"]["world"]["sizes"],
-                              res["default_unlearning_method"])
+    world = res["tracks"]["world"]
+    v = report.model_verdicts(report.evals_from_outcomes(res["outcomes"]), world["sizes"],
+                              res["default_unlearning_method"], world.get("suite_groups"))
     again = report.comparison_records(v)
     assert json.dumps(again, sort_keys=True) == json.dumps(res["comparisons"], sort_keys=True)
