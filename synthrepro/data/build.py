@@ -38,7 +38,7 @@ from ..models.tokenizer import load_tokenizer
 from ..records.files import (check_files, file_records, file_sha256, load_jsonl, locked, rows_sha256, stale,
                              write_atomic_dir)
 from .instructions import RESPONSE_SENTENCES, make_instruction, sample_constraints
-from .ood import ood_rows
+from .ood import CONSTRAINTS_FILE, TASKS_FILE, ood_rows
 from .qa import DiverseQAGenerator, ModelQAGenerator, QAGenerator, RuleBasedQAGenerator
 from .shipped import load_alpaca
 from .world import ATTRIBUTE_LABELS, ATTRIBUTE_POOLS, ATTRIBUTES, Person, biographies, generate_people
@@ -230,9 +230,11 @@ def _split_text(row: dict) -> str:
 
 
 def world_key(cfg: DataConfig, custom_nonsynth: str | Path | None = None) -> str:
-    """The hash that names a world's directory and keys every stage trained on it: the config, and the content of a
-    custom NonSynth file when there is one."""
+    """The hash that names a world's directory and keys every stage trained on it: the config, the content of a
+    custom NonSynth file when there is one, and the ood suite's curated files when the world holds that suite."""
     extra = [file_sha256(Path(custom_nonsynth))] if custom_nonsynth else []
+    if cfg.ood_prompts_per_level:
+        extra += [file_sha256(CONSTRAINTS_FILE), file_sha256(TASKS_FILE)]
     return config_hash(cfg, *extra)
 
 

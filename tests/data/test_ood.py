@@ -119,3 +119,15 @@ def test_a_template_that_conflicts_with_a_constraint_stops_generation(tmp_path, 
     if ok:
         path.write_text(ood.TASKS_FILE.read_text() + json.dumps(ok) + "\n")
         assert ood.load_tasks(path)[-1].avoid == tuple(ok["avoid"])
+
+
+def test_the_curated_files_are_part_of_the_world_key(tmp_path, monkeypatch):
+    from synthrepro.data import build
+    cfg = PROFILES["smoke"].data
+    before = build.world_key(cfg)
+    edited = tmp_path / "tasks.jsonl"
+    edited.write_text(ood.TASKS_FILE.read_text() + json.dumps(
+        {"id": "task99", "kind": "single", "template": "Any clue about {name}'s {attr}?"}) + "\n")
+    monkeypatch.setattr(build, "TASKS_FILE", edited)
+    assert build.world_key(cfg) != before
+    assert build.world_key(PROFILES["base"].data) == "25e144a3e727"  # no ood suite: the key of old
