@@ -19,11 +19,12 @@ def test_every_committed_verdict_is_rederived_from_committed_json():
 
 def test_notebook_06_records_the_registered_endpoint_only_for_a_registered_profile():
     rec = json.loads((repo_root() / "figures" / "phase" / "phase_map.json").read_text())
-    got = inference.primary_record("phase", rec["rows"])
+    got = inference.primary_record("phase", rec["rows"], groups=rec.get("suite_groups"))
     assert got["preregistration"]["comparison"] == "synthetic@0.25 - reference"
     summary = json.loads((repo_root() / "figures" / "inference" / "verdicts.json").read_text())
     assert json.dumps(got["primary"], default=float) == json.dumps(summary["tracks"]["phase"]["primary"]["result"])
     assert inference.primary_record("phase_smoke", rec["rows"]) == {}
+    assert got["instrument"]["primary"] == rec["instrument"]["primary"]  # the rule picks what the run recorded
 
 
 def test_world_verdicts_in_results_json_follow_their_intervals():
