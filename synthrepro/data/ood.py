@@ -102,11 +102,12 @@ def _jsonl(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def _fields(path: Path, number: int, row: dict, allowed: set[str]) -> None:
+def _fields(path: Path, number: int, row: dict, allowed: set[str], required: tuple[str, ...]) -> None:
+    """A row holds only `allowed` fields, and each `required` one as a non-empty string."""
     unknown = sorted(set(row) - allowed)
     if unknown:
         raise SuiteFileError(path, number, f"unknown field(s) {unknown}; allowed: {sorted(allowed)}")
-    for name in ("id", "type", "text") if "type" in allowed else ("id", "kind", "template"):
+    for name in required:
         if not isinstance(row.get(name), str) or not row[name].strip():
             raise SuiteFileError(path, number, f"'{name}' must be a non-empty string")
 
@@ -122,7 +123,7 @@ def load_phrasings(path: Path = CONSTRAINTS_FILE) -> list[Phrasing]:
     out, seen = [], set()
     allowed = {"id", "type", "text", "relation", "ifeval_n", "ifeval_key", "ifeval_id", "exclude"}
     for number, row in _jsonl(path):
-        _fields(path, number, row, allowed)
+        _fields(path, number, row, allowed, ("id", "type", "text"))
         if row["id"] in seen:
             raise SuiteFileError(path, number, f"id {row['id']!r} is used twice")
         seen.add(row["id"])
@@ -159,7 +160,7 @@ def load_tasks(path: Path = TASKS_FILE) -> list[TaskTemplate]:
     that fixes a number of facts avoids bullet lists (one point per fact)."""
     out, seen = [], set()
     for number, row in _jsonl(path):
-        _fields(path, number, row, {"id", "kind", "template", "avoid"})
+        _fields(path, number, row, {"id", "kind", "template", "avoid"}, ("id", "kind", "template"))
         if row["id"] in seen:
             raise SuiteFileError(path, number, f"id {row['id']!r} is used twice")
         seen.add(row["id"])

@@ -37,6 +37,7 @@ from .unlearning_runs import unlearning_jobs
 __all__ = ["CLAIM4_CELL_RULE", "arm_label", "cell_table", "check_phase", "choose_claim4_cell",
            "claim4_comparisons", "claim4_jobs", "comparisons", "diverse_comparisons", "evaluate_checkpoint",
            "evaluate_suites", "PACKED", "pack_bits", "pack_outcomes", "phase_jobs", "primary_table", "recompute",
+           "recorded_suites",
            "run_claim4", "sft_tokens", "suite_groups", "suite_tables", "token_ratios", "train_and_evaluate", "unpack_outcomes"]
 
 
@@ -261,11 +262,17 @@ def _layout_leak(rows: list[dict], a: str, b: str, step: str, pre: str = "", gro
             "ci95_leak_any": e["ci95"]}
 
 
+def recorded_suites(rows: list[dict]) -> list[str]:
+    """The instruction suites a map's rows hold outcomes of: "in_distribution" (the first suite: unprefixed keys) and
+    "ood" where its prefixed outcomes (`evaluate_suites`) are there."""
+    return ["in_distribution"] + (["ood"] if "ood_hard" in next(iter(rows[0]["outcomes"].values())) else [])
+
+
 def suite_tables(rows: list[dict], steps, loss_tokens_per_step: float, groups: dict[str, list]) -> dict[str, list]:
     """`cell_table` on every suite the rows hold: {"table": the first suite's, "table_ood": the ood suite's (its prompts
     grouped by `groups["ood"]`) where measured} — the keys a phase map records."""
     out = {"table": cell_table(rows, steps, loss_tokens_per_step)}
-    if "ood_hard" in next(iter(rows[0]["outcomes"].values())):
+    if "ood" in recorded_suites(rows):
         out["table_ood"] = cell_table(rows, steps, loss_tokens_per_step, suite="ood", groups=groups.get("ood"))
     return out
 

@@ -13,9 +13,9 @@ import yaml
 
 from ..config import repo_root
 from ..evaluation.stats import holm, paired_effect, verdict
-from ..experiments.phase_map import unpack_outcomes
+from ..experiments.phase_map import recorded_suites, unpack_outcomes
 
-__all__ = ["PREREGISTRATION", "instrument", "registered_instrument", "phase_endpoint", "phase_primary", "phase_suites", "primary_record",
+__all__ = ["PREREGISTRATION", "instrument", "phase_endpoint", "phase_primary", "primary_record", "registered_instrument",
            "summarise", "write"]
 
 PREREGISTRATION = Path("configs") / "preregistration.yaml"
@@ -85,19 +85,11 @@ def phase_primary(rec: dict, arm: str, steps: list[int], suite: str | None = Non
                               "b_mean")}
 
 
-def phase_suites(rec: dict) -> list[str]:
-    """The instruction suites a phase map's rows hold: "in_distribution" (or the track's one) and "ood" where
-    measured."""
-    first = rec["rows"][0]["outcomes"]
-    step = next(iter(first.values()))
-    return ["in_distribution"] + (["ood"] if "ood_hard" in step else [])
-
-
 def phase_endpoint(reg: dict, entry: dict, rec: dict) -> dict:
     """A phase map's pre-registered endpoint on every suite it measured, the primary picked by `instrument`:
     {"instrument", "primary", "secondary": {suite: result}}."""
     arm = entry["comparison"].split(" - ")[0]
-    results_ = {name: phase_primary(rec, arm, entry["sft_steps"], _suite_of(name)) for name in phase_suites(rec)}
+    results_ = {name: phase_primary(rec, arm, entry["sft_steps"], _suite_of(name)) for name in recorded_suites(rec["rows"])}
     which = instrument(reg, entry, {k: v["a_mean"] for k, v in results_.items()})
     return {"instrument": which, "primary": results_[which["primary"]],
             "secondary": {k: v for k, v in results_.items() if k != which["primary"]}}
